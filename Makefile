@@ -1,0 +1,156 @@
+# moss - one build system for the runtime, the host tool, tests, fuzzers
+# and benchmarks.  Sources are listed in Filelists.mk.
+#
+#   make            build/bin/mossd, build/bin/mos, build/lib/libmoss.a
+#   make test       build and run every test; last line "N passed, N failed"
+#   make asan       the same under ASan+UBSan (in build/asan)
+#   make fuzz       libFuzzer targets with clang (in build/fuzz)
+#   make bench      benchmarks, one table
+#   make run        run the device (esp32-sim) in ./state
+#
+# MBEDTLS_DIR=/path uses another mbedTLS 3.6 tree instead of the pinned one.
+
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+AR ?= ar
+BUILD ?= build
+SAN ?= 0
+V ?= 0
+
+include Filelists.mk
+
+MBEDTLS_VERSION := 3.6.6
+MBEDTLS_DIR ?= third_party/mbedtls-$(MBEDTLS_VERSION)
+
+OPT ?= -O2
+WARN := -Wall -Wextra -Werror -Wshadow -Wundef -Wstrict-prototypes \
+  -Wmissing-prototypes -Wpointer-arith -Wvla -Wformat=2
+CPPFLAGS += -Iinclude -Iconfig -I$(MBEDTLS_DIR)/include \
+  -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' -D_GNU_SOURCE \
+  -I/usr/include/cjson
+CFLAGS += -std=c11 $(OPT) -g $(WARN) -MMD -MP
+LDLIBS += -lcjson -lzip -lz -lyaml
+
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+  -fno-sanitize-recover=undefined
+CFLAGS += $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+endif
+
+ifeq ($(V),0)
+Q := @
+else
+Q :=
+endif
+
+LIBMOSS := $(BUILD)/lib/libmoss.a
+LIBEMU := $(BUILD)/lib/libmoss_emu.a
+LIBMBEDTLS := $(BUILD)/lib/libmbedtls.a
+LIBS := $(LIBMOSS) $(LIBEMU) $(LIBMBEDTLS)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+.PHONY: all test asan fuzz bench run clean unit-tests fuzz-replay \
+  integration-tests check-prefix format
+all: $(BUILD)/bin/mossd $(BUILD)/bin/mos $(LIBMOSS)
+
+# mbedTLS: fetched, pinned and built with our config (mk/mbedtls.mk).
+include mk/mbedtls.mk
+# Extra build products owned by modules (firmware bundle, tools).
+-include mk/*.part.mk
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(filter 0,$(V)),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBMOSS): $(call obj,$(MOSS_LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBEMU): $(call obj,$(EMU_SRCS))
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/bin/mossd: $(call obj,$(MOSSD_SRCS)) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(MOSSD_SRCS)) $(LIBS) $(LDLIBS)
+
+$(BUILD)/bin/mos: $(call obj,$(MOS_SRCS)) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(MOS_SRCS)) $(LIBS) $(LDLIBS)
+
+# ---- unit tests: one binary per tests/unit/<module>/ -------------------
+UNIT_MODS := $(notdir $(wildcard tests/unit/*))
+UNIT_BINS := $(foreach m,$(UNIT_MODS),$(BUILD)/tests/unit_$(m))
+HARNESS := tests/harness.c
+
+define unit_rule
+$(BUILD)/tests/unit_$(1): $(call obj,$(wildcard tests/unit/$(1)/*.c) $(HARNESS)) $(LIBS)
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $(call obj,$(wildcard tests/unit/$(1)/*.c) $(HARNESS)) $$(LIBS) $$(LDLIBS)
+endef
+$(foreach m,$(UNIT_MODS),$(eval $(call unit_rule,$(m))))
+$(call obj,$(wildcard tests/unit/*/*.c) $(HARNESS)): CPPFLAGS += -Itests
+
+# ---- fuzz targets: replay binaries (any compiler) and libFuzzer (clang) --
+FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(foreach f,$(FUZZ_NAMES),$(BUILD)/fuzz/replay_$(f))
+
+define fuzz_rule
+$(BUILD)/fuzz/replay_$(1): $(call obj,fuzz/fuzz_$(1).c fuzz/replay_main.c) $(LIBS)
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $(call obj,fuzz/fuzz_$(1).c fuzz/replay_main.c) $$(LIBS) $$(LDLIBS)
+$(BUILD)/fuzz/lf_$(1): $(call obj,fuzz/fuzz_$(1).c) $(LIBS)
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(CC) $$(LDFLAGS) -fsanitize=fuzzer -o $$@ $(call obj,fuzz/fuzz_$(1).c) $$(LIBS) $$(LDLIBS)
+endef
+$(foreach f,$(FUZZ_NAMES),$(eval $(call fuzz_rule,$(f))))
+
+# libFuzzer build: everything with clang and coverage instrumentation.
+fuzz:
+	$(MAKE) BUILD=build/fuzz CC=clang OPT=-O1 \
+	  CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" \
+	  $(foreach f,$(FUZZ_NAMES),build/fuzz/fuzz/lf_$(f))
+
+# ---- benchmarks ----------------------------------------------------------
+BENCH_NAMES := $(patsubst bench/bench_%.c,%,$(wildcard bench/bench_*.c))
+BENCH_BINS := $(foreach b,$(BENCH_NAMES),$(BUILD)/bench/bench_$(b))
+define bench_rule
+$(BUILD)/bench/bench_$(1): $(call obj,bench/bench_$(1).c) $(LIBS) $(BENCH_EXTRA_$(1))
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $(call obj,bench/bench_$(1).c) $(BENCH_EXTRA_$(1)) $$(LIBS) $$(LDLIBS)
+endef
+$(foreach b,$(BENCH_NAMES),$(eval $(call bench_rule,$(b))))
+
+bench: all $(BENCH_BINS) $(BENCH_DEPS)
+	$(Q)scripts/run-bench $(BUILD) $(BENCH_BINS)
+
+# ---- test entry points ---------------------------------------------------
+TEST_DEPS := all $(UNIT_BINS) $(FUZZ_REPLAY) $(TEST_EXTRA_DEPS)
+
+test: $(TEST_DEPS)
+	$(Q)scripts/run-tests $(BUILD)
+
+asan:
+	$(MAKE) BUILD=build/asan SAN=1 OPT=-O1 test
+
+check-prefix: $(LIBMOSS)
+	$(Q)scripts/check-prefix $(LIBMOSS)
+
+# ---- the device ------------------------------------------------------------
+RUN_ARGS ?= --port-map 80=8000,443=8443
+run: all $(RUN_DEPS)
+	$(BUILD)/bin/mossd --state state $(RUN_ARGS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
