@@ -7,16 +7,49 @@ CORE_SRCS := src/core/err.c src/core/alloc.c src/core/log.c src/core/util.c \
 FLASH_SRCS := src/flash/flash.c
 
 # Partition table, app image, firmware bundle parsing (device side).
-PART_SRCS :=
+PART_SRCS := src/part/part.c src/part/otadata.c src/part/fwimg.c
 
-FS_SRCS :=
+# esp32-sim board wiring: factory flash from a bundle (libzip), boot checks.
+BOARD_SRCS := board/esp32_sim_flash.c
+
+FS_SRCS := src/fs/fs_log.c src/fs/fs_mount.c src/fs/fs_file.c
+
+# Event loop, connections, POSIX port (epoll/poll, sockets, time, signals).
+EV_SRCS := src/ev/ev.c src/ev/timer.c
+CONN_SRCS := src/conn/conn.c src/conn/tcp.c src/conn/addr.c
+PORT_SRCS := port/posix/time.c port/posix/poller.c port/posix/sock.c \
+  port/posix/signal.c
+
+# Configuration tree; cfg_schema.c is generated from config/schema.yaml
+# (mk/cfg.part.mk).
+CFG_SRCS := src/cfg/cfg.c src/cfg/cfg_json.c src/cfg/cfg_layer.c \
+  src/cfg/cfg_rpc.c src/cfg/cfg_pos.c $(BUILD)/gen/cfg_schema.c
+
+# HTTP request parser and helpers; WebSocket frames (pure, no I/O).
+HTTP_SRCS := src/http/http_parse.c src/http/http_util.c
+WS_SRCS := src/ws/ws_frame.c
+
+# RPC core: frames, registry/dispatch, channels, UART framing (cJSON glue).
+RPC_SRCS := src/rpc/json.c src/rpc/frame.c src/rpc/rpc.c src/rpc/builtin.c \
+  src/rpc/uart.c src/rpc/uart_chan.c
+
+# The runtime above the board: config, RPC services, HTTP endpoints.
+RT_SRCS := src/rt/rt.c src/rt/rt_svc.c src/rt/rt_http.c \
+  src/http/http_server.c port/posix/pty.c
 
 # Everything that goes into build/lib/libmoss.a (the device runtime).
-MOSS_LIB_SRCS := $(CORE_SRCS) $(FLASH_SRCS) $(PART_SRCS) $(FS_SRCS)
+MOSS_LIB_SRCS := $(CORE_SRCS) $(FLASH_SRCS) $(PART_SRCS) $(FS_SRCS) \
+  $(BOARD_SRCS) \
+  $(CFG_SRCS) \
+  $(HTTP_SRCS) $(WS_SRCS) \
+  $(RPC_SRCS) \
+  $(EV_SRCS) $(CONN_SRCS) $(PORT_SRCS) $(RT_SRCS)
 
 # Host-only hardware models: build/lib/libmoss_emu.a.
-EMU_SRCS := emu/flash_emu.c
+EMU_SRCS := emu/flash_emu.c board/esp32_sim.c
 
 # Programs.
 MOSSD_SRCS := app/mossd/main.c
-MOS_SRCS := tools/mos/main.c
+MOS_SRCS := tools/mos/main.c tools/mos/tool_json.c tools/mos/tool_conn.c \
+  tools/mos/tool_http.c tools/mos/tool_ws.c tools/mos/cmd_rpc.c \
+  tools/mos/cmd_config.c tools/mos/cmd_fs.c

@@ -49,7 +49,11 @@ endif
 LIBMOSS := $(BUILD)/lib/libmoss.a
 LIBEMU := $(BUILD)/lib/libmoss_emu.a
 LIBMBEDTLS := $(BUILD)/lib/libmbedtls.a
-LIBS := $(LIBMOSS) $(LIBEMU) $(LIBMBEDTLS)
+LIBS := $(LIBEMU) $(LIBMOSS) $(LIBMBEDTLS)
+
+# One id per build: UTC time plus the git commit, as in Mongoose OS's
+# fw_id ("20250101-000000").
+BUILD_ID ?= $(shell date -u +%Y%m%d-%H%M%S)$(shell git rev-parse --short HEAD 2>/dev/null | sed 's/^/-/')
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -79,6 +83,7 @@ $(BUILD)/bin/mossd: $(call obj,$(MOSSD_SRCS)) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(MOSSD_SRCS)) $(LIBS) $(LDLIBS)
 
+$(BUILD)/obj/tools/mos/main.o: CPPFLAGS += -DMOS_BUILD_ID='"$(BUILD_ID)"'
 $(BUILD)/bin/mos: $(call obj,$(MOS_SRCS)) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(MOS_SRCS)) $(LIBS) $(LDLIBS)

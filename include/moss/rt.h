@@ -1,0 +1,70 @@
+/*
+ * moss/rt.h - the device runtime: everything above the board.
+ *
+ * moss_rt_start() builds the running device from what the board hands
+ * over (a mounted filesystem, the UART descriptor, the MAC, the firmware
+ * identity): configuration from the layers on flash (plus run-only
+ * overrides), the RPC core with the Sys.*, Config.* and FS.* services,
+ * the UART channel, and the HTTP/WebSocket server.  moss_rt_stop() tears
+ * all of it down.  A reboot (Sys.Reboot, Config.Set with reboot) is
+ * stop + start from the same state: mossd's main loop does it when
+ * moss_rt_reboot_pending() says so, after moss_ev_run() returns.
+ *
+ * Ownership: the runtime borrows ev, fs and the UART fd (the board owns
+ * them and they outlive the runtime); it owns everything it creates.
+ */
+#ifndef MOSS_RT_H
+#define MOSS_RT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "moss/ev.h"
+#include "moss/fs.h"
+#include "moss/fwimg.h"
+
+struct moss_rt;
+
+struct moss_rt_board {
+  struct moss_fs *fs;        /* mounted device filesystem */
+  uint32_t fs_size;          /* partition size, for Sys.GetInfo */
+  int uart_fd;               /* PTY master, or -1 for no UART */
+  uint8_t mac[6];
+  const struct moss_app_desc *app; /* booted firmware, may be NULL */
+  const char *arch;          /* "esp32" */
+  size_t ram_size;           /* the board's heap budget */
+};
+
+struct moss_rt_opts {
+  /* "key=value" overrides applied after the layers, never saved. */
+  const char *const *sets;
+  size_t nsets;
+  /* "80=8000,443=127.0.0.1:8443": device port -> host port or address. */
+  const char *port_map;
+  /* Called once per endpoint when it is up: ("HTTP", "127.0.0.1:8000"). */
+  void (*on_endpoint)(void *arg, const char *what, const char *addr);
+  void *arg;
+};
+
+/* MOSS_ERR_INVAL (a bad --set or port map: logged), MOSS_ERR_NOMEM.  A
+ * server that cannot listen is logged and left off; the runtime runs. */
+int moss_rt_start(struct moss_rt **out, struct moss_ev *ev,
+                  const struct moss_rt_board *b,
+                  const struct moss_rt_opts *o);
+/* NULL-safe.  Closes every connection and channel and frees the tree. */
+void moss_rt_stop(struct moss_rt *rt);
+/* A reboot was requested and is due: the loop has been stopped. */
+bool moss_rt_reboot_pending(const struct moss_rt *rt);
+/* Host address the HTTP server listens on ("" when off). */
+const char *moss_rt_http_addr(const struct moss_rt *rt);
+
+/* Maps a device listen address through a port map: "443" with
+ * "443=8443" -> "0.0.0.0:8443"; "127.0.0.1:80" with "80=8000" ->
+ * "127.0.0.1:8000"; a map target with an address replaces the address.
+ * Unmapped addresses are normalised ("80" -> "0.0.0.0:80", ":443" ->
+ * "0.0.0.0:443").  Pure.  MOSS_ERR_INVAL for a bad address or map. */
+int moss_rt_map_addr(const char *map, const char *dev_addr, char *out,
+                     size_t outsz, bool *mapped);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * Private definitions of the flash filesystem (src/fs/).  The on-flash
+ * format is described in docs/design/fs.md; the constants here are it.
+ */
+#ifndef MOSS_FS_INT_H
+#define MOSS_FS_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "moss/fs.h"
+
+/* Sector header (first SH bytes of a sector in use, padded to the unit). */
+#define FS_SEC_MAGIC 0x3153464Du /* "MFS1" */
+#define FS_SH 32u
+/* Record header. */
+#define FS_REC_MAGIC 0x6Du
+#define FS_RH 24u
+#define FS_REC_DATA 1u
+#define FS_REC_COMMIT 2u
+#define FS_REC_DELETE 3u
+/* Commit payload: fixed part before the name. */
+#define FS_CMETA 12u
+/* Extent address of a hole (reads as zeros). */
+#define FS_HOLE 0xFFFFFFFFu
+#define FS_STAGE 256u
+#define FS_WBUF 256u
+
+enum fs_sec_state { FS_SEC_DIRTY = 0, FS_SEC_ERASED, FS_SEC_USED };
+
+struct fs_sec {
+  uint32_t seq; /* log order of a used sector */
+  uint32_t end; /* end of the valid log in a used sector */
+  uint8_t state;
+};
+
+/* One committed file: 16 bytes of RAM. */
+struct fs_ent {
+  uint32_t fid;
+  uint32_t caddr; /* flash address of its latest commit record */
+  uint32_t size;
+  uint16_t n_ext;
+  uint8_t hash;
+  uint8_t namelen;
+};
+
+struct fs_ext {
+  uint32_t addr; /* flash address of the bytes, or FS_HOLE */
+  uint32_t len;
+};
+
+struct moss_fs_file {
+  struct moss_fs *fs;
+  struct moss_fs_file *next;
+  uint32_t fid;
+  int flags;
+  uint32_t pos, size;
+  bool writable, dirty, is_new;
+  /* Read-only handles: cached extent lookup in the commit on flash. */
+  uint32_t c_caddr, c_idx, c_start;
+  /* Writable handles: working extent table covering [0, tsize), write
+   * buffer holding wb_len bytes at file offset wb_off. */
+  struct fs_ext *tab;
+  uint32_t n_ext, tsize;
+  uint8_t *wb;
+  uint32_t wb_off, wb_len;
+  uint64_t pending; /* bytes charged for uncommitted records */
+  uint8_t namelen;
+  char name[MOSS_FS_NAME_MAX + 1];
+};
+
+struct moss_fs {
+  const struct moss_flash *fl;
+  uint32_t P;      /* sector size */
+  uint32_t N;      /* sectors */
+  uint32_t U;      /* record alignment unit, >= write_align */
+  uint32_t ds;     /* offset of the first record in a sector */
+  uint32_t dlimit; /* DATA records end at or below this sector offset */
+  uint32_t maxpay; /* largest data payload of one record */
+  uint32_t emax;   /* extent table capacity */
+  uint64_t usable; /* admission limit for live bytes */
+  uint32_t next_seq, next_fid;
+  int32_t head; /* sector being appended, -1 none */
+  uint32_t head_off;
+  uint32_t nfree;
+  uint32_t rr; /* round-robin cursor for picking free sectors */
+  uint64_t live, pending;
+  bool in_gc;
+  struct fs_sec *sec;
+  struct fs_ent *ent;
+  uint32_t nent, maxent;
+  struct fs_ext *scratch; /* emax entries, for GC */
+  struct moss_fs_file *files;
+  uint8_t stage[FS_STAGE];
+};
+
+/* Payload source pieces for fs_rec_write. */
+enum fs_piece_kind { FS_P_MEM, FS_P_FLASH, FS_P_EXTSER, FS_P_EXTCOPY };
+struct fs_piece {
+  uint8_t kind;
+  const void *mem;          /* FS_P_MEM */
+  uint32_t addr;            /* FS_P_FLASH (FS_HOLE = zeros) */
+  uint32_t len;             /* MEM/FLASH bytes; EXT* entry count */
+  const struct fs_ext *ext; /* EXTSER: serialize; EXTCOPY: copy data */
+};
+
+static inline uint32_t fs_align(uint32_t v, uint32_t a) {
+  return (v + a - 1) / a * a;
+}
+static inline uint32_t fs_recsize(const struct moss_fs *fs, uint32_t len) {
+  return fs_align(FS_RH + len, fs->U);
+}
+static inline uint32_t fs_cpaylen(uint32_t namelen, uint32_t n_ext) {
+  return FS_CMETA + fs_align(namelen, 4) + 8u * n_ext;
+}
+static inline uint32_t fs_sector_of(const struct moss_fs *fs, uint32_t a) {
+  return a / fs->P;
+}
+
+/* fs_log.c */
+int fs_geometry(struct moss_fs *fs, const struct moss_flash *fl);
+uint64_t fs_ent_live(const struct moss_fs *fs, const struct fs_ent *e);
+uint32_t fs_name_hash(const char *name, size_t len);
+struct fs_ent *fs_find_fid(struct moss_fs *fs, uint32_t fid);
+struct fs_ent *fs_find_name(struct moss_fs *fs, const char *name,
+                            size_t len);
+int fs_read_name(struct moss_fs *fs, const struct fs_ent *e, char *out);
+/* Make room for a record of need bytes in the head (opening sectors,
+ * running GC); _data keeps DATA records below dlimit. */
+int fs_ensure(struct moss_fs *fs, uint32_t need);
+int fs_ensure_data(struct moss_fs *fs, uint32_t need);
+int fs_rec_write(struct moss_fs *fs, uint8_t type, uint32_t fid,
+                 const struct fs_piece *pc, uint32_t npc, uint32_t *paddr);
+/* Caller has called fs_ensure(fs, fs_recsize(fs, fs_cpaylen(..))) first
+ * and computed any flash addresses in table after that (GC moves data). */
+int fs_write_commit(struct moss_fs *fs, uint32_t fid, const char *name,
+                    uint32_t namelen, uint32_t size, uint32_t kill,
+                    const struct fs_piece *table, uint32_t n_ext,
+                    uint32_t *caddr);
+int fs_load_table(struct moss_fs *fs, const struct fs_ent *e,
+                  struct fs_ext *out);
+uint32_t fs_table_addr(const struct fs_ent *e);
+int fs_gc_one(struct moss_fs *fs);
+int fs_parse_rh(const struct moss_fs *fs, const uint8_t *h, uint32_t off,
+                uint8_t *type, uint32_t *fid, uint32_t *len, uint32_t *pcrc);
+int fs_crc_flash(struct moss_fs *fs, uint32_t addr, uint32_t len,
+                 uint32_t *crc);
+int fs_ent_set(struct moss_fs *fs, uint32_t fid, uint32_t caddr,
+               uint32_t size, uint32_t n_ext, const char *name,
+               uint32_t namelen);
+void fs_ent_del(struct moss_fs *fs, uint32_t fid);
+
+#endif

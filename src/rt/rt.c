@@ -1,0 +1,311 @@
+/*
+ * The runtime: configuration, RPC, UART channel, HTTP server, reboot.
+ * See moss/rt.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "moss/alloc.h"
+#include "moss/conn.h"
+#include "moss/err.h"
+#include "moss/log.h"
+#include "moss/port.h"
+#include "rt_int.h"
+
+static const char *TAG = "mossd";
+
+/* ---- configuration files on the device filesystem ------------------------ */
+
+static const char *fs_name(const char *name) {
+  while (*name == '/') name++;
+  return name;
+}
+
+static int cfs_read(void *ctx, const char *name, char *buf, size_t cap) {
+  size_t len = 0;
+  int rc = moss_fs_read_file(ctx, fs_name(name), buf, cap, &len);
+  return rc == MOSS_OK ? (int) len : rc;
+}
+
+static int cfs_write(void *ctx, const char *name, const void *data,
+                     size_t len) {
+  return moss_fs_write_file(ctx, fs_name(name), data, len);
+}
+
+static int cfs_remove(void *ctx, const char *name) {
+  return moss_fs_remove(ctx, fs_name(name));
+}
+
+static bool cfs_exists(void *ctx, const char *name) {
+  struct moss_fs_stat st;
+  return moss_fs_stat(ctx, fs_name(name), &st) == MOSS_OK;
+}
+
+static int cfs_rename(void *ctx, const char *src, const char *dst) {
+  return moss_fs_rename(ctx, fs_name(src), fs_name(dst));
+}
+
+/* ---- --set overrides --------------------------------------------------------- */
+
+static int apply_one_override(struct moss_cfg *cfg, const char *kv) {
+  const char *eq = strchr(kv, '=');
+  char path[128];
+  if (eq == NULL || (size_t) (eq - kv) >= sizeof(path)) {
+    MOSS_LOG_E(TAG, "--set %s: expected key=value", kv);
+    return MOSS_ERR_INVAL;
+  }
+  memcpy(path, kv, (size_t) (eq - kv));
+  path[eq - kv] = '\0';
+  const char *v = eq + 1;
+  int idx = moss_cfg_find(path, strlen(path));
+  if (idx < 0) {
+    MOSS_LOG_E(TAG, "--set %s: no such config key", path);
+    return MOSS_ERR_INVAL;
+  }
+  const struct moss_cfg_desc *d = &moss_cfg_schema[idx];
+  if (d->alias_of >= 0) d = &moss_cfg_schema[d->alias_of];
+  char *end = NULL;
+  int rc;
+  switch (d->type) {
+    case MOSS_CFG_T_BOOL:
+      if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) goto bad;
+      rc = moss_cfg_set_bool(cfg, d->path, strcmp(v, "true") == 0);
+      break;
+    case MOSS_CFG_T_INT: {
+      errno = 0;
+      long n = strtol(v, &end, 0);
+      if (*v == '\0' || *end != '\0' || errno || n < INT32_MIN ||
+          n > INT32_MAX)
+        goto bad;
+      rc = moss_cfg_set_int(cfg, d->path, (int32_t) n);
+      break;
+    }
+    case MOSS_CFG_T_DOUBLE: {
+      double x = strtod(v, &end);
+      if (*v == '\0' || *end != '\0') goto bad;
+      rc = moss_cfg_set_double(cfg, d->path, x);
+      break;
+    }
+    case MOSS_CFG_T_STR:
+      rc = moss_cfg_set_str(cfg, d->path, v);
+      break;
+    default:
+      MOSS_LOG_E(TAG, "--set %s: is an object", path);
+      return MOSS_ERR_INVAL;
+  }
+  return rc;
+bad:
+  MOSS_LOG_E(TAG, "--set %s: invalid value \"%s\"", path, v);
+  return MOSS_ERR_INVAL;
+}
+
+int moss_rt_apply_overrides(struct moss_rt *rt) {
+  int rc = moss_cfg_copy(&rt->running, &rt->persist);
+  if (rc != MOSS_OK) return rc;
+  for (size_t i = 0; i < rt->opts.nsets; i++) {
+    rc = apply_one_override(&rt->running, rt->opts.sets[i]);
+    if (rc != MOSS_OK) return rc;
+  }
+  return MOSS_OK;
+}
+
+/* ---- port map ----------------------------------------------------------------- */
+
+int moss_rt_map_addr(const char *map, const char *dev_addr, char *out,
+                     size_t outsz, bool *mapped) {
+  uint32_t ip;
+  uint16_t port;
+  *mapped = false;
+  if (moss_conn_parse_addr(dev_addr, &ip, &port) != MOSS_OK)
+    return MOSS_ERR_INVAL;
+  const char *p = map != NULL ? map : "";
+  while (*p != '\0') {
+    const char *comma = strchr(p, ',');
+    size_t n = comma ? (size_t) (comma - p) : strlen(p);
+    char item[96];
+    if (n >= sizeof(item)) return MOSS_ERR_INVAL;
+    memcpy(item, p, n);
+    item[n] = '\0';
+    char *eq = strchr(item, '=');
+    char *end;
+    if (eq == NULL) return MOSS_ERR_INVAL;
+    *eq = '\0';
+    long from = strtol(item, &end, 10);
+    if (*end != '\0' || from <= 0 || from > 65535) return MOSS_ERR_INVAL;
+    if (from == port) {
+      uint32_t tip;
+      uint16_t tport;
+      if (moss_conn_parse_addr(eq + 1, &tip, &tport) != MOSS_OK)
+        return MOSS_ERR_INVAL;
+      if (strchr(eq + 1, ':') != NULL && eq[1] != ':') ip = tip;
+      port = tport;
+      *mapped = true;
+      break;
+    }
+    p += n;
+    if (*p == ',') p++;
+  }
+  int w = snprintf(out, outsz, "%u.%u.%u.%u:%u", (unsigned) (ip >> 24),
+                   (unsigned) (ip >> 16) & 255, (unsigned) (ip >> 8) & 255,
+                   (unsigned) ip & 255, (unsigned) port);
+  return w > 0 && (size_t) w < outsz ? MOSS_OK : MOSS_ERR_TOOBIG;
+}
+
+/* ---- UART channel ---------------------------------------------------------------- */
+
+static int uart_write(void *arg, const void *data, size_t len) {
+  struct moss_rt *rt = arg;
+  const uint8_t *p = data;
+  bool flushed = false;
+  while (len > 0) {
+    ssize_t n = write(rt->board.uart_fd, p, len);
+    if (n > 0) {
+      p += n;
+      len -= (size_t) n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN && !flushed) {
+      /* Nobody is reading the line and its buffer is full of old output:
+       * drop that rather than the reply (a UART would overrun too). */
+      tcflush(rt->board.uart_fd, TCOFLUSH);
+      flushed = true;
+      continue;
+    }
+    return MOSS_ERR_IO;
+  }
+  return MOSS_OK;
+}
+
+static void uart_readable(struct moss_ev_io *w, int fd, unsigned events,
+                          void *arg) {
+  (void) w;
+  (void) events;
+  struct moss_rt *rt = arg;
+  uint8_t buf[1024];
+  for (int i = 0; i < 16; i++) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) break;
+    moss_rpc_uart_input(rt->uart, buf, (size_t) n);
+  }
+}
+
+/* ---- reboot ---------------------------------------------------------------------- */
+
+static void reboot_fire(struct moss_ev_timer *t, void *arg) {
+  (void) t;
+  struct moss_rt *rt = arg;
+  rt->reboot_timer = NULL;
+  rt->reboot_due = true;
+  MOSS_LOG_I(TAG, "rebooting");
+  moss_ev_stop(rt->ev);
+}
+
+void moss_rt_schedule_reboot(struct moss_rt *rt, uint32_t delay_ms) {
+  if (rt->reboot_timer != NULL) moss_ev_timer_cancel(rt->reboot_timer);
+  rt->reboot_at = moss_ev_now(rt->ev) + delay_ms;
+  rt->reboot_timer = moss_ev_timer_start(rt->ev, delay_ms, 0, reboot_fire, rt);
+  if (rt->reboot_timer == NULL) reboot_fire(NULL, rt);
+}
+
+/* Requests in the last 100 ms before a reboot are refused (config.md
+ * §5.4).  The Digest/ACL checks will chain in here. */
+static int authorize(void *arg, struct moss_rpc_req *req,
+                     const struct moss_rpc_frame *frame,
+                     struct moss_rpc_authz *out) {
+  (void) req;
+  (void) frame;
+  struct moss_rt *rt = arg;
+  snprintf(out->acl, sizeof(out->acl), "*");
+  if (rt->reboot_timer != NULL) {
+    uint64_t now = moss_ev_now(rt->ev);
+    if (rt->reboot_at <= now + 100) {
+      out->code = 418;
+      snprintf(out->message, sizeof(out->message), "shutting down in %u ms",
+               (unsigned) (rt->reboot_at > now ? rt->reboot_at - now : 0));
+    }
+  }
+  return MOSS_OK;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------- */
+
+int moss_rt_start(struct moss_rt **out, struct moss_ev *ev,
+                  const struct moss_rt_board *b,
+                  const struct moss_rt_opts *o) {
+  int ret = MOSS_ERR_NOMEM;
+  *out = NULL;
+  moss_json_init();
+  struct moss_rt *rt = moss_calloc(MOSS_SUB_APP, 1, sizeof(*rt));
+  if (rt == NULL) return MOSS_ERR_NOMEM;
+  rt->ev = ev;
+  rt->board = *b;
+  if (o != NULL) rt->opts = *o;
+  rt->start_ms = moss_port_time_ms();
+  moss_cfg_init(&rt->persist);
+  moss_cfg_init(&rt->running);
+  rt->cfs.ctx = b->fs;
+  rt->cfs.read = cfs_read;
+  rt->cfs.write = cfs_write;
+  rt->cfs.remove = cfs_remove;
+  rt->cfs.exists = cfs_exists;
+  rt->cfs.rename = cfs_rename;
+  rt->env.fs = &rt->cfs;
+  rt->env.mac = rt->board.mac;
+
+  ret = moss_cfg_load_boot(&rt->persist, &rt->env);
+  if (ret != MOSS_OK) goto fail;
+  ret = moss_rt_apply_overrides(rt);
+  if (ret != MOSS_OK) goto fail;
+  moss_log_set_level((enum moss_log_level) rt->running.debug.level);
+
+  if (rt->running.rpc.enable) {
+    struct moss_rpc_cfg rc;
+    memset(&rc, 0, sizeof(rc));
+    rc.device_id = rt->running.device.id;
+    rc.max_frame_size = (size_t) rt->running.rpc.max_frame_size;
+    rt->rpc = moss_rpc_new(&rc);
+    ret = MOSS_ERR_NOMEM;
+    if (rt->rpc == NULL) goto fail;
+    moss_rpc_set_authorizer(rt->rpc, authorize, rt);
+    ret = moss_rt_svc_register(rt);
+    if (ret != MOSS_OK) goto fail;
+    if (b->uart_fd >= 0 && rt->running.rpc.uart.uart_no >= 0) {
+      rt->uart = moss_rpc_uart_new(rt->rpc, uart_write, rt);
+      rt->uart_io = rt->uart ? moss_ev_io_start(ev, b->uart_fd, MOSS_EV_READ,
+                                                uart_readable, rt)
+                             : NULL;
+      if (rt->uart_io == NULL) goto fail;
+    }
+  }
+  moss_rt_http_start(rt); /* failures are logged; the device runs on */
+  *out = rt;
+  return MOSS_OK;
+fail:
+  moss_rt_stop(rt);
+  return ret;
+}
+
+void moss_rt_stop(struct moss_rt *rt) {
+  if (rt == NULL) return;
+  moss_rt_http_stop(rt);
+  moss_ev_io_stop(rt->uart_io);
+  moss_rpc_uart_free(rt->uart);
+  moss_rpc_free(rt->rpc);
+  moss_ev_timer_cancel(rt->reboot_timer);
+  moss_cfg_free(&rt->running);
+  moss_cfg_free(&rt->persist);
+  moss_free(rt);
+}
+
+bool moss_rt_reboot_pending(const struct moss_rt *rt) {
+  return rt->reboot_due;
+}
+
+const char *moss_rt_http_addr(const struct moss_rt *rt) {
+  return rt->http_addr;
+}

@@ -1,0 +1,506 @@
+/*
+ * The device's HTTP endpoints: RPC over HTTP (POST /rpc, /rpc/<Method>)
+ * and WebSocket (/rpc), and file serving from the device filesystem
+ * (spec http.md §2-3, rpc.md §2.2-2.3).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "moss/alloc.h"
+#include "moss/err.h"
+#include "moss/glob.h"
+#include "moss/log.h"
+#include "moss/ws_frame.h"
+#include "rt_int.h"
+
+static const char *TAG = "http";
+
+#define CORS_HEADERS                      \
+  "Content-Type: application/json\r\n"    \
+  "Access-Control-Allow-Origin: *\r\n"    \
+  "Access-Control-Allow-Headers: *\r\n"
+
+/* Per HTTP connection: the RPC channel of the request in progress (HTTP)
+ * or of the whole connection (WebSocket). */
+struct hctx {
+  struct moss_rt *rt;
+  struct moss_http_conn *hc; /* NULL once the connection is gone */
+  struct moss_rpc_channel *ch;
+  bool rest; /* /rpc/<Method>: reply with the result only */
+  bool ws;
+};
+
+static void hctx_free(struct hctx *x) {
+  moss_free(x);
+}
+
+/* ---- RPC over HTTP ------------------------------------------------------------ */
+
+static void http_ch_reply(struct hctx *x, struct moss_str frame) {
+  if (x->hc == NULL) return;
+  if (!x->rest) {
+    /* Whole reply frame, followed by CRLF as Mongoose OS sends it. */
+    char *body = moss_alloc(MOSS_SUB_HTTP, frame.len + 2);
+    if (body == NULL) {
+      moss_http_close(x->hc);
+      return;
+    }
+    memcpy(body, frame.buf, frame.len);
+    memcpy(body + frame.len, "\r\n", 2);
+    moss_http_reply(x->hc, 200, CORS_HEADERS, body, frame.len + 2, false);
+    moss_free(body);
+    return;
+  }
+  /* REST: the result alone, or the error object with a mapped status. */
+  cJSON *j = cJSON_ParseWithLength(frame.buf, frame.len);
+  cJSON *err = cJSON_GetObjectItem(j, "error");
+  cJSON *res = cJSON_GetObjectItem(j, "result");
+  int status = 200;
+  const cJSON *out = res;
+  if (err != NULL) {
+    int code = (int) cJSON_GetNumberValue(cJSON_GetObjectItem(err, "code"));
+    status = code == 403 || code == 404 || code == 401 ? code : 500;
+    if (code == 0) status = 200;
+    out = err;
+  }
+  char *s = out != NULL ? cJSON_PrintUnformatted(out) : NULL;
+  const char *body = s != NULL ? s : "null";
+  size_t bl = strlen(body);
+  char *b = moss_alloc(MOSS_SUB_HTTP, bl + 2);
+  if (b != NULL) {
+    memcpy(b, body, bl);
+    memcpy(b + bl, "\r\n", 2);
+    moss_http_reply(x->hc, status, CORS_HEADERS, b, bl + 2, false);
+  } else {
+    moss_http_close(x->hc);
+  }
+  moss_free(b);
+  cJSON_free(s);
+  cJSON_Delete(j);
+}
+
+static int ch_send_frame(struct moss_rpc_channel *ch, struct moss_str frame) {
+  struct hctx *x = moss_rpc_channel_ctx(ch);
+  if (x->ws) {
+    if (x->hc == NULL) return MOSS_ERR_CLOSED;
+    return moss_http_ws_send(x->hc, MOSS_WS_OP_TEXT, frame.buf, frame.len);
+  }
+  http_ch_reply(x, frame);
+  /* An HTTP channel lives for one request. */
+  x->ch = NULL;
+  moss_rpc_channel_closed(ch);
+  if (x->hc != NULL) moss_http_conn_set_user(x->hc, NULL);
+  hctx_free(x);
+  return MOSS_OK;
+}
+
+static const char *ch_type_http(struct moss_rpc_channel *ch) {
+  (void) ch;
+  return "HTTP";
+}
+
+static const char *ch_type_ws(struct moss_rpc_channel *ch) {
+  (void) ch;
+  return "WS_in";
+}
+
+static void ch_info(struct moss_rpc_channel *ch, char *buf, size_t n) {
+  struct hctx *x = moss_rpc_channel_ctx(ch);
+  if (x->hc == NULL || moss_http_conn_peer(x->hc, buf, n) != MOSS_OK)
+    buf[0] = '\0';
+}
+
+static bool ch_not_persistent(struct moss_rpc_channel *ch) {
+  (void) ch;
+  return false;
+}
+
+static void ch_close(struct moss_rpc_channel *ch) {
+  struct hctx *x = moss_rpc_channel_ctx(ch);
+  x->ch = NULL;
+  moss_rpc_channel_closed(ch);
+  if (x->hc == NULL) {
+    hctx_free(x);
+  } else if (x->ws) {
+    moss_http_close(x->hc); /* x goes in on_conn_close */
+  } else {
+    moss_http_conn_set_user(x->hc, NULL);
+    moss_http_close(x->hc);
+    hctx_free(x);
+  }
+}
+
+static const struct moss_rpc_channel_ops http_ch_ops = {
+    .send_frame = ch_send_frame,
+    .get_type = ch_type_http,
+    .get_info = ch_info,
+    .is_persistent = ch_not_persistent,
+    .close = ch_close,
+};
+
+static const struct moss_rpc_channel_ops ws_ch_ops = {
+    .send_frame = ch_send_frame,
+    .get_type = ch_type_ws,
+    .get_info = ch_info,
+    .close = ch_close,
+};
+
+static void reply_text(struct moss_http_conn *hc, int status,
+                       const char *text) {
+  char body[256];
+  int n = snprintf(body, sizeof(body), "%s\r\n", text);
+  moss_http_reply(hc, status, "Content-Type: text/plain\r\n", body,
+                  (size_t) n, false);
+}
+
+/* GET /rpc/<Method>?a=1&b="x" -> {"a":1,"b":"x"} (values raw). */
+static int query_params(struct moss_str q, char *out, size_t cap,
+                        size_t *olen) {
+  size_t k = 0;
+  struct moss_str key, val;
+  out[k++] = '{';
+  bool first = true;
+  while (moss_http_query_next(&q, &key, &val)) {
+    char dk[128], dv[1024];
+    size_t kl, vl;
+    if (moss_http_url_decode(dk, sizeof(dk), key, true, &kl) != MOSS_OK ||
+        moss_http_url_decode(dv, sizeof(dv), val, true, &vl) != MOSS_OK)
+      return MOSS_ERR_PARSE;
+    int n = snprintf(out + k, cap - k, "%s\"%.*s\":%.*s", first ? "" : ",",
+                     (int) kl, dk, (int) vl, vl ? dv : "null");
+    if (n < 0 || (size_t) n >= cap - k) return MOSS_ERR_TOOBIG;
+    k += (size_t) n;
+    first = false;
+  }
+  if (k + 2 > cap) return MOSS_ERR_TOOBIG;
+  out[k++] = '}';
+  out[k] = '\0';
+  *olen = k;
+  return MOSS_OK;
+}
+
+static void handle_rpc(struct moss_rt *rt, struct moss_http_conn *hc,
+                       const struct moss_http_req *req, struct moss_str body,
+                       struct moss_str rest) {
+  bool is_get = moss_str_eq_c(req->method, "GET");
+  if (moss_str_eq_c(req->method, "OPTIONS")) {
+    moss_http_reply(hc, 200, CORS_HEADERS, NULL, 0, false);
+    return;
+  }
+  if (rt->rpc == NULL) {
+    reply_text(hc, 404, "Not Found");
+    return;
+  }
+  if (rest.len == 0 && req->upgrade_websocket) {
+    if (!rt->running.rpc.ws.enable) {
+      reply_text(hc, 503, "WS is disabled");
+      return;
+    }
+    return; /* the caller upgrades */
+  }
+  if (!rt->running.rpc.http_enable) {
+    reply_text(hc, 404, "Not Found");
+    return;
+  }
+  if (!is_get && !moss_str_eq_c(req->method, "POST")) {
+    reply_text(hc, 405, "Method Not Allowed");
+    return;
+  }
+  struct hctx *x = moss_calloc(MOSS_SUB_HTTP, 1, sizeof(*x));
+  if (x == NULL) {
+    reply_text(hc, 503, "Service Unavailable");
+    return;
+  }
+  x->rt = rt;
+  x->hc = hc;
+  x->rest = rest.len > 0;
+  x->ch = moss_rpc_channel_open(rt->rpc, &http_ch_ops, x);
+  if (x->ch == NULL) {
+    moss_free(x);
+    reply_text(hc, 503, "Service Unavailable");
+    return;
+  }
+  moss_http_conn_set_user(hc, x);
+  struct moss_rpc_channel *ch = x->ch;
+  bool will_reply = false;
+  int rc;
+  if (x->rest) {
+    char qp[2048];
+    struct moss_str params = body;
+    if (is_get && body.len == 0 && req->query.len > 0) {
+      size_t ql;
+      if (query_params(req->query, qp, sizeof(qp), &ql) != MOSS_OK) {
+        rc = MOSS_ERR_PARSE;
+        goto refused;
+      }
+      params = moss_str_n(qp, ql);
+    }
+    rc = moss_rpc_channel_recv_call(ch, rest, params, &will_reply);
+  } else {
+    if (body.len == 0) {
+      rc = MOSS_ERR_PARSE;
+      goto refused;
+    }
+    rc = moss_rpc_channel_recv(ch, body, &will_reply);
+  }
+  if (rc == MOSS_OK && will_reply) return; /* replied, or will */
+refused:
+  /* No reply frame will come: answer here and drop the channel. */
+  if (x->ch != NULL) {
+    x->ch = NULL;
+    moss_rpc_channel_closed(ch);
+  }
+  moss_http_conn_set_user(hc, NULL);
+  moss_free(x);
+  if (rc == MOSS_ERR_TOOBIG) {
+    moss_http_reply(hc, 413, CORS_HEADERS, MOSS_RPC_BODY_TOO_BIG "\r\n",
+                    sizeof(MOSS_RPC_BODY_TOO_BIG "\r\n") - 1, false);
+  } else if (rc != MOSS_OK) {
+    moss_http_reply(hc, 400, CORS_HEADERS, MOSS_RPC_BODY_INVALID_FRAME "\r\n",
+                    sizeof(MOSS_RPC_BODY_INVALID_FRAME "\r\n") - 1, false);
+  } else {
+    moss_http_reply(hc, 200, CORS_HEADERS, NULL, 0, false); /* notification */
+  }
+}
+
+/* ---- RPC over WebSocket --------------------------------------------------- */
+
+static void ws_message(struct moss_http_conn *hc, int opcode,
+                       const uint8_t *data, size_t len) {
+  (void) opcode;
+  struct hctx *x = moss_http_conn_user(hc);
+  if (x == NULL || x->ch == NULL) return;
+  bool will_reply;
+  moss_rpc_channel_recv(x->ch, moss_str_n((const char *) data, len),
+                        &will_reply);
+}
+
+static void ws_closed(struct moss_http_conn *hc) {
+  (void) hc; /* on_conn_close does the work for every connection */
+}
+
+static const struct moss_http_ws_handlers ws_handlers = {ws_message,
+                                                         ws_closed};
+
+static void upgrade_ws(struct moss_rt *rt, struct moss_http_conn *hc,
+                       const struct moss_http_req *req) {
+  struct hctx *x = moss_calloc(MOSS_SUB_WS, 1, sizeof(*x));
+  if (x == NULL) {
+    reply_text(hc, 503, "Service Unavailable");
+    return;
+  }
+  x->rt = rt;
+  x->hc = hc;
+  x->ws = true;
+  if (moss_http_ws_upgrade(hc, req, &ws_handlers) != MOSS_OK) {
+    moss_free(x);
+    return;
+  }
+  x->ch = moss_rpc_channel_open(rt->rpc, &ws_ch_ops, x);
+  if (x->ch == NULL) {
+    moss_free(x);
+    moss_http_close(hc);
+    return;
+  }
+  moss_http_conn_set_user(hc, x);
+}
+
+static void on_conn_close(void *arg, struct moss_http_conn *hc) {
+  (void) arg;
+  struct hctx *x = moss_http_conn_user(hc);
+  if (x == NULL) return;
+  moss_http_conn_set_user(hc, NULL);
+  x->hc = NULL;
+  if (x->ch != NULL) {
+    struct moss_rpc_channel *ch = x->ch;
+    x->ch = NULL;
+    moss_rpc_channel_closed(ch); /* pending replies are dropped */
+  }
+  hctx_free(x);
+}
+
+/* ---- files ---------------------------------------------------------------------- */
+
+static bool is_protected(struct moss_rt *rt, const char *name) {
+  const char *base = strrchr(name, '/');
+  base = base ? base + 1 : name;
+  size_t bl = strlen(base);
+  if (strncmp(base, "conf", 4) == 0 &&
+      ((bl > 5 && strcmp(base + bl - 5, ".json") == 0) ||
+       (bl > 9 && strcmp(base + bl - 9, ".json.try") == 0)))
+    return true;
+  if (bl >= 4 && strcmp(base + bl - 4, ".key") == 0) return true;
+  const char *files[] = {rt->running.rpc.auth_file, rt->running.http.auth_file,
+                         rt->running.rpc.acl_file, rt->running.http.ssl_key,
+                         rt->running.mqtt.ssl_key, rt->running.rpc.ws.ssl_key};
+  for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+    const char *f = files[i];
+    if (f == NULL) continue;
+    while (*f == '/') f++;
+    if (*f != '\0' && strcmp(f, name) == 0) return true;
+  }
+  return false;
+}
+
+static const char *content_type(const char *name) {
+  static const struct {
+    const char *ext, *type;
+  } t[] = {{".html", "text/html"}, {".htm", "text/html"},
+           {".css", "text/css"}, {".js", "application/javascript"},
+           {".json", "application/json"}, {".txt", "text/plain"},
+           {".pem", "text/plain"}, {".crt", "text/plain"},
+           {".png", "image/png"}, {".jpg", "image/jpeg"},
+           {".jpeg", "image/jpeg"}, {".svg", "image/svg+xml"},
+           {".ico", "image/x-icon"}, {".gz", "application/gzip"}};
+  const char *dot = strrchr(name, '.');
+  for (size_t i = 0; dot && i < sizeof(t) / sizeof(t[0]); i++)
+    if (strcasecmp(dot, t[i].ext) == 0) return t[i].type;
+  return "application/octet-stream";
+}
+
+static long file_read(void *ctx, uint8_t *buf, size_t cap) {
+  return moss_fs_read(ctx, buf, cap);
+}
+
+static void file_done(void *ctx) {
+  moss_fs_close(ctx);
+}
+
+static void serve_file(struct moss_rt *rt, struct moss_http_conn *hc,
+                       const struct moss_http_req *req) {
+  const char *root = rt->running.http.document_root;
+  if (root == NULL || *root == '\0') {
+    reply_text(hc, 404, "Not Found");
+    return;
+  }
+  if (!moss_str_eq_c(req->method, "GET") &&
+      !moss_str_eq_c(req->method, "HEAD")) {
+    reply_text(hc, 405, "Method Not Allowed");
+    return;
+  }
+  char path[MOSS_FS_NAME_MAX * 2 + 8];
+  size_t pl;
+  if (moss_http_path_decode(path, sizeof(path), req->path, &pl) != MOSS_OK) {
+    reply_text(hc, pl > 0 && pl >= sizeof(path) - 1 ? 404 : 400,
+               pl >= sizeof(path) - 1 ? "Not Found" : "Bad Request");
+    return;
+  }
+  /* document_root "/" is the filesystem root; "/www" serves "www/...". */
+  char name[sizeof(path) + MOSS_FS_NAME_MAX + 8];
+  while (*root == '/') root++;
+  const char *p = path;
+  while (*p == '/') p++;
+  snprintf(name, sizeof(name), "%s%s%s", root, *root ? "/" : "", p);
+  struct moss_fs_stat st;
+  size_t nl = strlen(name);
+  if (nl == 0 || name[nl - 1] == '/') {
+    /* A directory: try the index files. */
+    const char *idx = rt->running.http.index_files;
+    if (idx == NULL || *idx == '\0') idx = "index.html,index.htm";
+    bool found = false;
+    while (*idx && !found) {
+      size_t il = strcspn(idx, ",");
+      snprintf(name + nl, sizeof(name) - nl, "%.*s", (int) il, idx);
+      found = moss_fs_stat(rt->board.fs, name, &st) == MOSS_OK;
+      idx += il;
+      if (*idx == ',') idx++;
+    }
+    if (!found) {
+      reply_text(hc, 404, "Not Found");
+      return;
+    }
+  }
+  const char *base = strrchr(name, '/');
+  base = base ? base + 1 : name;
+  const char *hidden = rt->running.http.hidden_files;
+  if ((hidden != NULL && *hidden &&
+       moss_glob_match(moss_str_c(hidden), moss_str_c(base))) ||
+      is_protected(rt, name)) {
+    reply_text(hc, 404, "Not Found");
+    return;
+  }
+  struct moss_fs_file *f = NULL;
+  if (strlen(name) > MOSS_FS_NAME_MAX ||
+      moss_fs_open(rt->board.fs, name, MOSS_FS_O_RDONLY, &f) != MOSS_OK) {
+    reply_text(hc, 404, "Not Found");
+    return;
+  }
+  char extra[512];
+  const char *xh = rt->running.http.extra_headers;
+  snprintf(extra, sizeof(extra), "Content-Type: %s\r\n%s%s",
+           content_type(name), xh ? xh : "",
+           xh && *xh && xh[strlen(xh) - 1] != '\n' ? "\r\n" : "");
+  moss_http_reply_stream(hc, 200, extra, moss_fs_size(f), file_read,
+                         file_done, f);
+}
+
+/* ---- routing ---------------------------------------------------------------------- */
+
+static void handler(void *arg, struct moss_http_conn *hc,
+                    const struct moss_http_req *req, struct moss_str body) {
+  struct moss_rt *rt = arg;
+  struct moss_str path = req->path;
+  if (moss_str_eq_c(path, "/rpc") || moss_str_eq_c(path, "/rpc/")) {
+    handle_rpc(rt, hc, req, body, MOSS_STR_NULL);
+    if (req->upgrade_websocket && rt->rpc != NULL &&
+        rt->running.rpc.ws.enable)
+      upgrade_ws(rt, hc, req);
+    return;
+  }
+  if (path.len > 5 && memcmp(path.buf, "/rpc/", 5) == 0) {
+    handle_rpc(rt, hc, req, body, moss_str_n(path.buf + 5, path.len - 5));
+    return;
+  }
+  serve_file(rt, hc, req);
+}
+
+int moss_rt_http_start(struct moss_rt *rt) {
+  const struct moss_cfg *c = &rt->running;
+  rt->http_addr[0] = '\0';
+  if (!c->http.enable) return MOSS_OK;
+  const char *la = c->http.listen_addr;
+  if (la == NULL || *la == '\0') {
+    MOSS_LOG_W(TAG, "HTTP Server disabled, listening address is empty");
+    return MOSS_OK;
+  }
+  const char *shown = la[0] == ':' ? la + 1 : la;
+  bool mapped = false;
+  char host[64];
+  if (moss_rt_map_addr(rt->opts.port_map, la, host, sizeof(host), &mapped) !=
+      MOSS_OK) {
+    MOSS_LOG_E(TAG, "Error binding to [%s]: invalid address", shown);
+    return MOSS_ERR_INVAL;
+  }
+  struct moss_http_server_cfg sc;
+  memset(&sc, 0, sizeof(sc));
+  sc.listen_addr = host;
+  sc.handler = handler;
+  sc.on_conn_close = on_conn_close;
+  sc.arg = rt;
+  char why[128] = "";
+  int rc = moss_http_server_start(rt->ev, &sc, &rt->http, why, sizeof(why));
+  if (rc != MOSS_OK) {
+    MOSS_LOG_E(TAG, "Error binding to [%s]: %s", shown, why);
+    MOSS_LOG_E(TAG, "cannot listen on %s: %s (use --port-map %s=<free port>"
+               " or --set http.listen_addr=<addr>)", host, why, shown);
+    return rc;
+  }
+  /* Report the real port (an ephemeral :0 is resolved here). */
+  char *colon = strrchr(host, ':');
+  if (colon != NULL)
+    snprintf(colon + 1, sizeof(host) - (size_t) (colon + 1 - host), "%u",
+             (unsigned) moss_http_server_port(rt->http));
+  snprintf(rt->http_addr, sizeof(rt->http_addr), "%s", host);
+  if (mapped)
+    MOSS_LOG_I("net", "device port %s is served on host port %s",
+               strrchr(shown, ':') ? strrchr(shown, ':') + 1 : shown,
+               colon ? colon + 1 : host);
+  MOSS_LOG_I(TAG, "HTTP server started on [%s]", shown);
+  if (rt->opts.on_endpoint) rt->opts.on_endpoint(rt->opts.arg, "HTTP", host);
+  return MOSS_OK;
+}
+
+void moss_rt_http_stop(struct moss_rt *rt) {
+  moss_http_server_stop(rt->http);
+  rt->http = NULL;
+}

@@ -1,0 +1,91 @@
+/* mos over http://: POST /rpc with a whole frame (spec rpc.md §2.2). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "moss/buf.h"
+#include "tool.h"
+#include "tool_net.h"
+
+/* Finds the end of the response head; returns its length or 0. */
+static size_t head_len(const struct moss_buf *b) {
+  for (size_t i = 3; i < b->len; i++) {
+    if (memcmp(b->buf + i - 3, "\r\n\r\n", 4) == 0) return i + 1;
+  }
+  return 0;
+}
+
+/* Content-Length from a response head; -1 if absent or invalid. */
+static long long content_length(const char *head, size_t n) {
+  const char *p = head;
+  while (p < head + n) {
+    const char *eol = memchr(p, '\n', (size_t) (head + n - p));
+    if (eol == NULL) break;
+    if ((size_t) (eol - p) > 15 && strncasecmp(p, "content-length:", 15) == 0) {
+      char *end;
+      long long v = strtoll(p + 15, &end, 10);
+      return v >= 0 ? v : -1;
+    }
+    p = eol + 1;
+  }
+  return -1;
+}
+
+int tool_http_call(const char *host, const char *port, const char *path,
+                   const char *frame, cJSON **reply, long long deadline,
+                   char *err, size_t errsz) {
+  int fd = tool_tcp_connect(host, port, deadline, err, errsz);
+  if (fd < 0) return -1;
+  int ret = -1;
+  struct moss_buf rx;
+  moss_buf_init(&rx, MOSS_SUB_APP, 1 << 22);
+  char head[1024];
+  int hn = snprintf(head, sizeof(head),
+                    "POST %s HTTP/1.1\r\nHost: %s:%s\r\n"
+                    "Content-Type: application/json\r\n"
+                    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                    path, host, port, strlen(frame));
+  if (tool_write_all(fd, head, (size_t) hn, deadline) != 0 ||
+      tool_write_all(fd, frame, strlen(frame), deadline) != 0) {
+    snprintf(err, errsz, "cannot send request to %s:%s", host, port);
+    goto out;
+  }
+  size_t hl = 0;
+  long long cl = -1;
+  for (;;) {
+    int rr = tool_read_some(fd, &rx, deadline);
+    if (hl == 0) hl = head_len(&rx);
+    if (hl > 0 && cl < 0) cl = content_length((char *) rx.buf, hl);
+    if (hl > 0 && cl >= 0 && rx.len >= hl + (size_t) cl) break;
+    if (rr == -2) {
+      snprintf(err, errsz, "timed out waiting for the reply");
+      goto out;
+    }
+    if (rr < 0) {
+      if (hl > 0 && cl < 0) break; /* body delimited by close */
+      snprintf(err, errsz, "connection to %s:%s closed", host, port);
+      goto out;
+    }
+  }
+  int status = 0;
+  if (rx.len < 12 || sscanf((char *) rx.buf, "HTTP/1.%*d %d", &status) != 1) {
+    snprintf(err, errsz, "invalid HTTP response");
+    goto out;
+  }
+  size_t bl = cl >= 0 ? (size_t) cl : rx.len - hl;
+  *reply = cJSON_ParseWithLength((char *) rx.buf + hl, bl);
+  if (*reply == NULL || !cJSON_IsObject(*reply)) {
+    cJSON_Delete(*reply);
+    *reply = NULL;
+    snprintf(err, errsz, "HTTP %d: %.*s", status, (int) (bl > 200 ? 200 : bl),
+             (char *) rx.buf + hl);
+    goto out;
+  }
+  ret = 0;
+out:
+  moss_buf_free(&rx);
+  close(fd);
+  return ret;
+}

@@ -1,0 +1,36 @@
+/* mos network helpers shared by the transports (tool_conn.c). */
+#ifndef MOS_TOOL_NET_H
+#define MOS_TOOL_NET_H
+
+#include <stddef.h>
+
+#include <cJSON.h>
+
+#include "moss/buf.h"
+
+/* Where running mossd instances register their ports. */
+int tool_registry_dir(char *out, size_t sz);
+
+int tool_write_all(int fd, const void *buf, size_t len, long long deadline);
+int tool_read_some(int fd, struct moss_buf *b, long long deadline);
+int tool_tcp_connect(const char *host, const char *port, long long deadline,
+                     char *err, size_t errsz);
+
+/* WebSocket client (tool_ws.c): upgrade on path, then one text message per
+ * frame.  rx keeps bytes that arrived after the handshake. */
+int tool_ws_handshake(int fd, const char *host, const char *port,
+                      const char *path, struct moss_buf *rx,
+                      long long deadline, char *err, size_t errsz);
+/* Sends frame, waits for a text message that parses as JSON with the same
+ * id; *reply gets it (caller deletes).  0 ok, -1 error (err set). */
+int tool_ws_call(int fd, struct moss_buf *rx, const char *frame,
+                 cJSON **reply, long long deadline, char *err, size_t errsz);
+void tool_ws_close(int fd);
+
+/* HTTP client (tool_http.c): POST the frame to path, one connection per
+ * call; *reply is the parsed JSON body.  0 ok, -1 error (err set). */
+int tool_http_call(const char *host, const char *port, const char *path,
+                   const char *frame, cJSON **reply, long long deadline,
+                   char *err, size_t errsz);
+
+#endif
