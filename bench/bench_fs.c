@@ -18,13 +18,13 @@
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void fill(uint8_t *p, size_t n, uint32_t s) {
   for (size_t i = 0; i < n; i++) {
     s = s * 1103515245u + 12345u;
-    p[i] = (uint8_t) (s >> 16);
+    p[i] = (uint8_t)(s >> 16);
   }
 }
 
@@ -32,7 +32,8 @@ int main(void) {
   static uint8_t buf[100000], back[100000];
   struct moss_flash_emu *e;
   struct moss_fs *fs;
-  if (moss_flash_emu_open_ram(&e, FS_SIZE) != MOSS_OK) return 1;
+  if (moss_flash_emu_open_ram(&e, FS_SIZE) != MOSS_OK)
+    return 1;
   const struct moss_flash *fl = moss_flash_emu_flash(e);
   fill(buf, sizeof(buf), 1);
 
@@ -40,37 +41,38 @@ int main(void) {
   int reps = 200;
   double t0 = now();
   for (int r = 0; r < reps; r++) {
-    uint32_t off = (uint32_t) (r % 64) * 4096;
+    uint32_t off = (uint32_t)(r % 64) * 4096;
     moss_flash_erase(fl, off, 4096);
     moss_flash_write(fl, off, buf, 4096);
   }
   double raw_w = reps * 4096.0 / (now() - t0) / 1e6;
   t0 = now();
   for (int r = 0; r < reps * 10; r++)
-    moss_flash_read(fl, (uint32_t) (r % 64) * 4096, back, 4096);
+    moss_flash_read(fl, (uint32_t)(r % 64) * 4096, back, 4096);
   double raw_r = reps * 10 * 4096.0 / (now() - t0) / 1e6;
 
   /* FS write/read of a 100 KB file, replaced 20 times. */
   moss_fs_format(fl);
-  if (moss_fs_mount(&fs, fl) != MOSS_OK) return 1;
+  if (moss_fs_mount(&fs, fl) != MOSS_OK)
+    return 1;
   moss_flash_emu_reset_stats(e);
   t0 = now();
   int n = 20;
   for (int r = 0; r < n; r++) {
-    buf[0] = (uint8_t) r;
+    buf[0] = (uint8_t)r;
     if (moss_fs_write_file(fs, "big.bin", buf, sizeof(buf)) != MOSS_OK)
       return 1;
   }
-  double fs_w = n * (double) sizeof(buf) / (now() - t0) / 1e6;
+  double fs_w = n * (double)sizeof(buf) / (now() - t0) / 1e6;
   struct moss_flash_emu_stats st;
   moss_flash_emu_get_stats(e, &st);
-  double wa_big = (double) st.bytes_written / (n * (double) sizeof(buf));
+  double wa_big = (double)st.bytes_written / (n * (double)sizeof(buf));
   t0 = now();
   for (int r = 0; r < n * 5; r++) {
     size_t len;
     moss_fs_read_file(fs, "big.bin", back, sizeof(back), &len);
   }
-  double fs_r = n * 5 * (double) sizeof(buf) / (now() - t0) / 1e6;
+  double fs_r = n * 5 * (double)sizeof(buf) / (now() - t0) / 1e6;
 
   /* Config-save workload: 500-byte whole-file replaces next to 120 KB of
    * static data (ca.pem); write amplification and wear. */
@@ -82,11 +84,12 @@ int main(void) {
   for (int r = 0; r < saves; r++) {
     char name[16];
     snprintf(name, sizeof(name), "conf%d.json", r % 3);
-    fill(back, 500, (uint32_t) r);
-    if (moss_fs_write_file(fs, name, back, 500) != MOSS_OK) return 1;
+    fill(back, 500, (uint32_t)r);
+    if (moss_fs_write_file(fs, name, back, 500) != MOSS_OK)
+      return 1;
   }
   moss_flash_emu_get_stats(e, &st);
-  double wa_cfg = (double) st.bytes_written / (saves * 500.0);
+  double wa_cfg = (double)st.bytes_written / (saves * 500.0);
   double spread = st.erase_mean > 0 ? st.erase_max / st.erase_mean : 0;
 
   /* Chunked upload (FS.Put): 100 KB in 512-byte append+close steps. */
@@ -98,7 +101,8 @@ int main(void) {
     moss_fs_open(fs, "up.bin",
                  MOSS_FS_O_WRONLY | MOSS_FS_O_CREAT | MOSS_FS_O_APPEND, &f);
     moss_fs_write(f, buf + off, off + 512 > 100000 ? 100000 - off : 512);
-    if (moss_fs_close(f) != MOSS_OK) return 1;
+    if (moss_fs_close(f) != MOSS_OK)
+      return 1;
   }
   double up = 100000 / (now() - t0) / 1e6;
   moss_flash_emu_get_stats(e, &st);
@@ -112,7 +116,8 @@ int main(void) {
   for (;; files++) {
     char name[16];
     snprintf(name, sizeof(name), "f%d", files);
-    if (moss_fs_write_file(fs, name, buf + files, 4000) != MOSS_OK) break;
+    if (moss_fs_write_file(fs, name, buf + files, 4000) != MOSS_OK)
+      break;
   }
   struct moss_fs_info in;
   moss_fs_info(fs, &in);
@@ -120,27 +125,44 @@ int main(void) {
   int mounts = 50;
   t0 = now();
   for (int r = 0; r < mounts; r++) {
-    if (moss_fs_mount(&fs, fl) != MOSS_OK) return 1;
+    if (moss_fs_mount(&fs, fl) != MOSS_OK)
+      return 1;
     moss_fs_unmount(fs);
   }
   double mount_ms = (now() - t0) / mounts * 1e3;
 
-  printf("fs|write 100 KB file (atomic replace)|%.1f|%.1f|MB/s|baseline: "
-         "raw emulator erase+program in the same run\n", fs_w, raw_w);
-  printf("fs|read 100 KB file|%.1f|%.1f|MB/s|baseline: raw emulator read "
-         "in the same run\n", fs_r, raw_r);
-  printf("fs|chunked upload 512 B append+close|%.1f|%.1f|MB/s|100 KB like "
-         "FS.Put; baseline raw program\n", up, raw_w);
-  printf("fs|write amplification, 100 KB replace|%.2f|1.00|x|flash bytes "
-         "programmed / payload (incl. GC)\n", wa_big);
-  printf("fs|write amplification, 500 B config saves|%.2f|1.00|x|20000 "
-         "saves beside 120 KB static files\n", wa_cfg);
-  printf("fs|write amplification, chunked upload|%.2f|1.00|x|512 B "
-         "appends, each a commit\n", wa_up);
-  printf("fs|erase spread max/mean|%.2f|2.00|x|after the config-save "
-         "workload; baseline = requirement bound\n", spread);
-  printf("fs|mount time, full 256 KB FS|%.3f|-|ms|%d files, %u of %u "
-         "bytes used\n", mount_ms, files, in.used, in.total);
+  printf(
+      "fs|write 100 KB file (atomic replace)|%.1f|%.1f|MB/s|baseline: "
+      "raw emulator erase+program in the same run\n",
+      fs_w, raw_w);
+  printf(
+      "fs|read 100 KB file|%.1f|%.1f|MB/s|baseline: raw emulator read "
+      "in the same run\n",
+      fs_r, raw_r);
+  printf(
+      "fs|chunked upload 512 B append+close|%.1f|%.1f|MB/s|100 KB like "
+      "FS.Put; baseline raw program\n",
+      up, raw_w);
+  printf(
+      "fs|write amplification, 100 KB replace|%.2f|1.00|x|flash bytes "
+      "programmed / payload (incl. GC)\n",
+      wa_big);
+  printf(
+      "fs|write amplification, 500 B config saves|%.2f|1.00|x|20000 "
+      "saves beside 120 KB static files\n",
+      wa_cfg);
+  printf(
+      "fs|write amplification, chunked upload|%.2f|1.00|x|512 B "
+      "appends, each a commit\n",
+      wa_up);
+  printf(
+      "fs|erase spread max/mean|%.2f|2.00|x|after the config-save "
+      "workload; baseline = requirement bound\n",
+      spread);
+  printf(
+      "fs|mount time, full 256 KB FS|%.3f|-|ms|%d files, %u of %u "
+      "bytes used\n",
+      mount_ms, files, in.used, in.total);
   moss_flash_emu_close(e);
   return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * Fuzz target: the input is a filesystem image (rounded up to 4 KB with
- * 0xFF, 16..64 KB, trimmed beyond) on a RAM flash.  Mount it, list, stat and read every
- * file, run the consistency check, try a small write and a remount.
+ * 0xFF, 16..64 KB, trimmed beyond) on a RAM flash.  Mount it, list, stat
+ * and read every file, run the consistency check, try a small write, a
+ * rename and a remount.
  * Nothing may crash, hang or leak whatever the image holds.
  */
 #include <stdint.h>
@@ -22,7 +23,8 @@ static int visit(void *arg, const struct moss_fs_stat *st) {
   struct ctx *c = arg;
   struct moss_fs_stat st2;
   struct moss_fs_file *f;
-  if (moss_fs_stat(c->fs, st->name, &st2) != MOSS_OK) return 0;
+  if (moss_fs_stat(c->fs, st->name, &st2) != MOSS_OK)
+    return 0;
   if (moss_fs_open(c->fs, st->name, MOSS_FS_O_RDONLY, &f) != MOSS_OK)
     return 0;
   while (moss_fs_read(f, c->buf, sizeof(c->buf)) > 0) {
@@ -39,9 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct moss_flash_emu *e;
   /* The geometry is in the sector headers: size the flash like the
    * image (4 KB multiple, 16..64 KB) so real images mount. */
-  uint32_t fsz = size < IMG ? (uint32_t) (size + 4095) / 4096 * 4096 : IMG;
-  if (fsz < 0x4000) fsz = 0x4000;
-  if (moss_flash_emu_open_ram(&e, fsz) != MOSS_OK) return 0;
+  uint32_t fsz = size < IMG ? (uint32_t)(size + 4095) / 4096 * 4096 : IMG;
+  if (fsz < 0x4000)
+    fsz = 0x4000;
+  if (moss_flash_emu_open_ram(&e, fsz) != MOSS_OK)
+    return 0;
   memcpy(moss_flash_emu_data(e), data, size < fsz ? size : fsz);
   const struct moss_flash *fl = moss_flash_emu_flash(e);
   if (moss_fs_mount(&c.fs, fl) == MOSS_OK) {

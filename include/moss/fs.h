@@ -29,10 +29,10 @@
  *
  * RAM (figures for the default 256 KB partition, 64 sectors): the mounted
  * filesystem allocates one block of about 12 bytes per sector + 16 bytes
- * per file slot (MOSS_FS_MAX_FILES) + an extent table of 8 bytes per entry
- * (2 per sector + 16) + 256 bytes of staging: ~4.6 KB.  A read-only handle
- * is ~120 bytes; a writable one adds its extent table and a 256-byte write
- * buffer (~1.5 KB).  All of it is allocated at mount/open (MOSS_SUB_FS);
+ * per file slot (MOSS_FS_MAX_FILES) + a GC extent table of 8 bytes per
+ * entry (min(sectors + 16, 96) entries) + 256 bytes of staging: 3856 bytes
+ * measured.  A read-only handle is ~150 bytes; a writable one adds its
+ * extent table and a 256-byte write buffer (1072 bytes measured).  All of it is allocated at mount/open (MOSS_SUB_FS);
  * reads, writes, commits and garbage collection allocate nothing.
  *
  * Errors common to all calls: MOSS_ERR_INVAL (bad argument or flags),
@@ -135,16 +135,15 @@ void moss_fs_discard(struct moss_fs_file *f);
 int moss_fs_remove(struct moss_fs *fs, const char *name);
 /* Atomic; replaces dst if it exists.  src == dst is a no-op. */
 int moss_fs_rename(struct moss_fs *fs, const char *src, const char *dst);
-int moss_fs_stat(struct moss_fs *fs, const char *name,
-                 struct moss_fs_stat *st);
+int moss_fs_stat(struct moss_fs *fs, const char *name, struct moss_fs_stat *st);
 /* Calls fn for every committed file, in no particular order.  Files must
  * not be created, removed or renamed from inside fn. */
 int moss_fs_list(struct moss_fs *fs, moss_fs_list_fn *fn, void *arg);
 int moss_fs_info(struct moss_fs *fs, struct moss_fs_info *info);
 
 /* Atomic whole-file replace (create if missing). */
-int moss_fs_write_file(struct moss_fs *fs, const char *name,
-                       const void *data, size_t len);
+int moss_fs_write_file(struct moss_fs *fs, const char *name, const void *data,
+                       size_t len);
 /* Read a whole file into buf.  *len gets the file size; MOSS_ERR_TOOBIG if
  * it is larger than cap (buf then untouched). */
 int moss_fs_read_file(struct moss_fs *fs, const char *name, void *buf,

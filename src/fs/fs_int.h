@@ -1,5 +1,7 @@
 /*
- * Private definitions of the flash filesystem (src/fs/).  The on-flash
+ * Private definitions of the flash filesystem (src/fs/); functions shared
+ * between its files are moss_fsi_* (exported from libmoss.a, so they carry
+ * the prefix) and not for use outside src/fs/.  The on-flash
  * format is described in docs/design/fs.md; the constants here are it.
  */
 #ifndef MOSS_FS_INT_H
@@ -94,7 +96,7 @@ struct moss_fs {
   uint8_t stage[FS_STAGE];
 };
 
-/* Payload source pieces for fs_rec_write. */
+/* Payload source pieces for moss_fsi_rec_write. */
 enum fs_piece_kind { FS_P_MEM, FS_P_FLASH, FS_P_EXTSER, FS_P_EXTCOPY };
 struct fs_piece {
   uint8_t kind;
@@ -118,36 +120,38 @@ static inline uint32_t fs_sector_of(const struct moss_fs *fs, uint32_t a) {
 }
 
 /* fs_log.c */
-int fs_geometry(struct moss_fs *fs, const struct moss_flash *fl);
-uint64_t fs_ent_live(const struct moss_fs *fs, const struct fs_ent *e);
-uint32_t fs_name_hash(const char *name, size_t len);
-struct fs_ent *fs_find_fid(struct moss_fs *fs, uint32_t fid);
-struct fs_ent *fs_find_name(struct moss_fs *fs, const char *name,
-                            size_t len);
-int fs_read_name(struct moss_fs *fs, const struct fs_ent *e, char *out);
+int moss_fsi_geometry(struct moss_fs *fs, const struct moss_flash *fl);
+uint64_t moss_fsi_ent_live(const struct moss_fs *fs, const struct fs_ent *e);
+uint32_t moss_fsi_name_hash(const char *name, size_t len);
+struct fs_ent *moss_fsi_find_fid(struct moss_fs *fs, uint32_t fid);
+struct fs_ent *moss_fsi_find_name(struct moss_fs *fs, const char *name,
+                                  size_t len);
+int moss_fsi_read_name(struct moss_fs *fs, const struct fs_ent *e, char *out);
 /* Make room for a record of need bytes in the head (opening sectors,
  * running GC); _data keeps DATA records below dlimit. */
-int fs_ensure(struct moss_fs *fs, uint32_t need);
-int fs_ensure_data(struct moss_fs *fs, uint32_t need);
-int fs_rec_write(struct moss_fs *fs, uint8_t type, uint32_t fid,
-                 const struct fs_piece *pc, uint32_t npc, uint32_t *paddr);
-/* Caller has called fs_ensure(fs, fs_recsize(fs, fs_cpaylen(..))) first
+int moss_fsi_ensure(struct moss_fs *fs, uint32_t need);
+int moss_fsi_ensure_data(struct moss_fs *fs, uint32_t need);
+int moss_fsi_rec_write(struct moss_fs *fs, uint8_t type, uint32_t fid,
+                       const struct fs_piece *pc, uint32_t npc,
+                       uint32_t *paddr);
+/* Caller has called moss_fsi_ensure(fs, fs_recsize(fs, fs_cpaylen(..))) first
  * and computed any flash addresses in table after that (GC moves data). */
-int fs_write_commit(struct moss_fs *fs, uint32_t fid, const char *name,
-                    uint32_t namelen, uint32_t size, uint32_t kill,
-                    const struct fs_piece *table, uint32_t n_ext,
-                    uint32_t *caddr);
-int fs_load_table(struct moss_fs *fs, const struct fs_ent *e,
-                  struct fs_ext *out);
-uint32_t fs_table_addr(const struct fs_ent *e);
-int fs_gc_one(struct moss_fs *fs);
-int fs_parse_rh(const struct moss_fs *fs, const uint8_t *h, uint32_t off,
-                uint8_t *type, uint32_t *fid, uint32_t *len, uint32_t *pcrc);
-int fs_crc_flash(struct moss_fs *fs, uint32_t addr, uint32_t len,
-                 uint32_t *crc);
-int fs_ent_set(struct moss_fs *fs, uint32_t fid, uint32_t caddr,
-               uint32_t size, uint32_t n_ext, const char *name,
-               uint32_t namelen);
-void fs_ent_del(struct moss_fs *fs, uint32_t fid);
+int moss_fsi_write_commit(struct moss_fs *fs, uint32_t fid, const char *name,
+                          uint32_t namelen, uint32_t size, uint32_t kill,
+                          const struct fs_piece *table, uint32_t n_ext,
+                          uint32_t *caddr);
+int moss_fsi_load_table(struct moss_fs *fs, const struct fs_ent *e,
+                        struct fs_ext *out);
+uint32_t moss_fsi_table_addr(const struct fs_ent *e);
+int moss_fsi_gc_one(struct moss_fs *fs);
+int moss_fsi_parse_rh(const struct moss_fs *fs, const uint8_t *h, uint32_t off,
+                      uint8_t *type, uint32_t *fid, uint32_t *len,
+                      uint32_t *pcrc);
+int moss_fsi_crc_flash(struct moss_fs *fs, uint32_t addr, uint32_t len,
+                       uint32_t *crc);
+int moss_fsi_ent_set(struct moss_fs *fs, uint32_t fid, uint32_t caddr,
+                     uint32_t size, uint32_t n_ext, const char *name,
+                     uint32_t namelen);
+void moss_fsi_ent_del(struct moss_fs *fs, uint32_t fid);
 
 #endif

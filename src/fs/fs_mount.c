@@ -22,8 +22,9 @@ static const char *TAG = "fs";
 static struct moss_fs *fs_new(const struct moss_flash *fl, int *err) {
   struct moss_fs g;
   memset(&g, 0, sizeof(g));
-  *err = fs_geometry(&g, fl);
-  if (*err < 0) return NULL;
+  *err = moss_fsi_geometry(&g, fl);
+  if (*err < 0)
+    return NULL;
   size_t sz = sizeof(g) + g.N * sizeof(struct fs_sec) +
               MOSS_FS_MAX_FILES * sizeof(struct fs_ent) +
               g.emax * sizeof(struct fs_ext);
@@ -32,14 +33,14 @@ static struct moss_fs *fs_new(const struct moss_flash *fl, int *err) {
     *err = MOSS_ERR_NOMEM;
     return NULL;
   }
-  struct moss_fs *fs = (struct moss_fs *) p;
+  struct moss_fs *fs = (struct moss_fs *)p;
   *fs = g;
   p += sizeof(g);
-  fs->ent = (struct fs_ent *) p;
+  fs->ent = (struct fs_ent *)p;
   p += MOSS_FS_MAX_FILES * sizeof(struct fs_ent);
-  fs->scratch = (struct fs_ext *) p;
+  fs->scratch = (struct fs_ext *)p;
   p += g.emax * sizeof(struct fs_ext);
-  fs->sec = (struct fs_sec *) p;
+  fs->sec = (struct fs_sec *)p;
   fs->maxent = MOSS_FS_MAX_FILES;
   fs->next_seq = 1;
   fs->next_fid = 1;
@@ -49,13 +50,15 @@ static struct moss_fs *fs_new(const struct moss_flash *fl, int *err) {
 int moss_fs_format(const struct moss_flash *flash) {
   int rc;
   struct moss_fs *fs = fs_new(flash, &rc);
-  if (fs == NULL) return rc;
+  if (fs == NULL)
+    return rc;
   rc = moss_flash_erase(flash, 0, flash->size);
   if (rc == MOSS_OK) {
-    for (uint32_t s = 0; s < fs->N; s++) fs->sec[s].state = FS_SEC_ERASED;
+    for (uint32_t s = 0; s < fs->N; s++)
+      fs->sec[s].state = FS_SEC_ERASED;
     fs->nfree = fs->N;
     /* One sector with a header is what marks the area as a filesystem. */
-    rc = fs_ensure(fs, 0);
+    rc = moss_fsi_ensure(fs, 0);
   }
   moss_free(fs);
   return rc;
@@ -65,40 +68,49 @@ int moss_fs_format(const struct moss_flash *flash) {
 static int replay_commit(struct moss_fs *fs, uint32_t addr, uint32_t fid,
                          uint32_t len, uint32_t pcrc) {
   uint32_t crc;
-  int rc = fs_crc_flash(fs, addr + FS_RH, len, &crc);
-  if (rc < 0) return rc;
-  if (crc != pcrc || len < FS_CMETA) return MOSS_ERR_CORRUPT;
+  int rc = moss_fsi_crc_flash(fs, addr + FS_RH, len, &crc);
+  if (rc < 0)
+    return rc;
+  if (crc != pcrc || len < FS_CMETA)
+    return MOSS_ERR_CORRUPT;
   uint8_t m[FS_CMETA + MOSS_FS_NAME_MAX];
   rc = moss_flash_read(fs->fl, addr + FS_RH, m,
-                       MOSS_MIN(len, (uint32_t) sizeof(m)));
-  if (rc < 0) return rc;
+                       MOSS_MIN(len, (uint32_t)sizeof(m)));
+  if (rc < 0)
+    return rc;
   uint32_t size = moss_get_le32(m), kill = moss_get_le32(m + 4);
   uint32_t n = moss_get_le16(m + 8), nl = m[10];
   if (nl == 0 || nl > MOSS_FS_NAME_MAX || n > fs->emax ||
       len != fs_cpaylen(nl, n) || fid == 0)
     return MOSS_ERR_CORRUPT;
-  const char *name = (const char *) m + FS_CMETA;
-  if (memchr(name, 0, nl) != NULL) return MOSS_ERR_CORRUPT;
+  const char *name = (const char *)m + FS_CMETA;
+  if (memchr(name, 0, nl) != NULL)
+    return MOSS_ERR_CORRUPT;
   /* Extents: each inside one sector's record area, summing to size. */
-  struct fs_ent tmp = {fid, addr, size, (uint16_t) n, 0, (uint8_t) nl};
-  rc = fs_load_table(fs, &tmp, fs->scratch);
-  if (rc < 0) return rc;
+  struct fs_ent tmp = {fid, addr, size, (uint16_t)n, 0, (uint8_t)nl};
+  rc = moss_fsi_load_table(fs, &tmp, fs->scratch);
+  if (rc < 0)
+    return rc;
   uint64_t sum = 0;
   for (uint32_t i = 0; i < n; i++) {
     const struct fs_ext *x = &fs->scratch[i];
     sum += x->len;
-    if (x->len == 0) return MOSS_ERR_CORRUPT;
-    if (x->addr == FS_HOLE) continue;
-    if (x->len > fs->maxpay) return MOSS_ERR_CORRUPT;
+    if (x->len == 0)
+      return MOSS_ERR_CORRUPT;
+    if (x->addr == FS_HOLE)
+      continue;
+    if (x->len > fs->maxpay)
+      return MOSS_ERR_CORRUPT;
     uint32_t o = x->addr % fs->P;
-    if (x->addr >= fs->fl->size || o < fs->ds + FS_RH ||
-        x->len > fs->P - o)
+    if (x->addr >= fs->fl->size || o < fs->ds + FS_RH || x->len > fs->P - o)
       return MOSS_ERR_CORRUPT;
   }
-  if (sum != size) return MOSS_ERR_CORRUPT;
-  if (kill != 0 && kill != fid) fs_ent_del(fs, kill);
+  if (sum != size)
+    return MOSS_ERR_CORRUPT;
+  if (kill != 0 && kill != fid)
+    moss_fsi_ent_del(fs, kill);
   /* A full index cannot come from this code: mount fails (NOSPC). */
-  return fs_ent_set(fs, fid, addr, size, n, name, nl);
+  return moss_fsi_ent_set(fs, fid, addr, size, n, name, nl);
 }
 
 static int replay_sector(struct moss_fs *fs, uint32_t s) {
@@ -107,17 +119,23 @@ static int replay_sector(struct moss_fs *fs, uint32_t s) {
     uint8_t h[FS_RH], type;
     uint32_t fid, len, pcrc;
     int rc = moss_flash_read(fs->fl, base + off, h, FS_RH);
-    if (rc < 0) return rc;
-    if (fs_parse_rh(fs, h, off, &type, &fid, &len, &pcrc) < 0) break;
+    if (rc < 0)
+      return rc;
+    if (moss_fsi_parse_rh(fs, h, off, &type, &fid, &len, &pcrc) < 0)
+      break;
     if (type == FS_REC_COMMIT) {
       rc = replay_commit(fs, base + off, fid, len, pcrc);
-      if (rc == MOSS_ERR_CORRUPT) break;
-      if (rc < 0) return rc == MOSS_ERR_NOSPC ? MOSS_ERR_CORRUPT : rc;
+      if (rc == MOSS_ERR_CORRUPT)
+        break;
+      if (rc < 0)
+        return rc == MOSS_ERR_NOSPC ? MOSS_ERR_CORRUPT : rc;
     } else if (type == FS_REC_DELETE) {
-      if (len != 0) break;
-      fs_ent_del(fs, fid);
+      if (len != 0)
+        break;
+      moss_fsi_ent_del(fs, fid);
     }
-    if (fid >= fs->next_fid && fid < 0xFFFFFFF0u) fs->next_fid = fid + 1;
+    if (fid >= fs->next_fid && fid < 0xFFFFFFF0u)
+      fs->next_fid = fid + 1;
     off += fs_recsize(fs, len);
   }
   fs->sec[s].end = off;
@@ -128,11 +146,13 @@ static int replay_sector(struct moss_fs *fs, uint32_t s) {
 static int validate_index(struct moss_fs *fs) {
   for (uint32_t i = 0; i < fs->nent; i++) {
     const struct fs_ent *e = &fs->ent[i];
-    int rc = fs_load_table(fs, e, fs->scratch);
-    if (rc < 0) return rc;
+    int rc = moss_fsi_load_table(fs, e, fs->scratch);
+    if (rc < 0)
+      return rc;
     for (uint32_t k = 0; k < e->n_ext; k++) {
       const struct fs_ext *x = &fs->scratch[k];
-      if (x->addr == FS_HOLE) continue;
+      if (x->addr == FS_HOLE)
+        continue;
       const struct fs_sec *sc = &fs->sec[fs_sector_of(fs, x->addr)];
       if (sc->state != FS_SEC_USED || x->addr % fs->P + x->len > sc->end)
         return MOSS_ERR_CORRUPT;
@@ -145,12 +165,14 @@ int moss_fs_mount(struct moss_fs **out, const struct moss_flash *flash) {
   *out = NULL;
   int rc;
   struct moss_fs *fs = fs_new(flash, &rc);
-  if (fs == NULL) return rc;
+  if (fs == NULL)
+    return rc;
   uint32_t used = 0;
   for (uint32_t s = 0; s < fs->N; s++) {
     uint8_t h[FS_SH];
     rc = moss_flash_read(flash, s * fs->P, h, FS_SH);
-    if (rc < 0) goto fail;
+    if (rc < 0)
+      goto fail;
     bool ok = moss_get_le32(h) == FS_SEC_MAGIC && h[4] == 1 &&
               moss_crc32(0, h, 28) == moss_get_le32(h + 28) &&
               moss_get_le32(h + 12) == fs->P && moss_get_le32(h + 16) == fs->N;
@@ -160,7 +182,8 @@ int moss_fs_mount(struct moss_fs **out, const struct moss_flash *flash) {
       continue;
     }
     fs->sec[s].seq = moss_get_le32(h + 8);
-    if (fs->sec[s].seq >= fs->next_seq) fs->next_seq = fs->sec[s].seq + 1;
+    if (fs->sec[s].seq >= fs->next_seq)
+      fs->next_seq = fs->sec[s].seq + 1;
     used++;
   }
   if (used == 0) {
@@ -174,29 +197,37 @@ int moss_fs_mount(struct moss_fs **out, const struct moss_flash *flash) {
   for (uint32_t k = 0; k < used; k++) {
     uint64_t best = UINT64_MAX;
     for (uint32_t s = 0; s < fs->N; s++) {
-      if (fs->sec[s].state != FS_SEC_USED) continue;
-      uint64_t key = ((uint64_t) fs->sec[s].seq << 32) | s;
-      if ((first || key > prev) && key < best) best = key;
+      if (fs->sec[s].state != FS_SEC_USED)
+        continue;
+      uint64_t key = ((uint64_t)fs->sec[s].seq << 32) | s;
+      if ((first || key > prev) && key < best)
+        best = key;
     }
     first = false;
     prev = best;
-    rc = replay_sector(fs, (uint32_t) (best & 0xFFFFFFFFu));
-    if (rc < 0) goto fail;
+    rc = replay_sector(fs, (uint32_t)(best & 0xFFFFFFFFu));
+    if (rc < 0)
+      goto fail;
   }
   rc = validate_index(fs);
-  if (rc < 0) goto fail;
-  if (fs->next_seq == 0) fs->next_seq = 1; /* wrapped: corrupt but safe */
+  if (rc < 0)
+    goto fail;
+  if (fs->next_seq == 0)
+    fs->next_seq = 1; /* wrapped: corrupt but safe */
   *out = fs;
   return MOSS_OK;
 fail:
-  if (rc == MOSS_ERR_CORRUPT) MOSS_LOG_W(TAG, "mount: not a valid filesystem");
+  if (rc == MOSS_ERR_CORRUPT)
+    MOSS_LOG_W(TAG, "mount: not a valid filesystem");
   moss_free(fs);
   return rc;
 }
 
 void moss_fs_unmount(struct moss_fs *fs) {
-  if (fs == NULL) return;
-  while (fs->files != NULL) moss_fs_discard(fs->files);
+  if (fs == NULL)
+    return;
+  while (fs->files != NULL)
+    moss_fs_discard(fs->files);
   moss_free(fs);
 }
 
@@ -206,20 +237,24 @@ void moss_fs_unmount(struct moss_fs *fs) {
 static int check_data(struct moss_fs *fs, uint32_t fid, uint32_t a,
                       uint32_t len) {
   uint32_t s = fs_sector_of(fs, a), base = s * fs->P;
-  if (fs->sec[s].state != FS_SEC_USED) return MOSS_ERR_CORRUPT;
+  if (fs->sec[s].state != FS_SEC_USED)
+    return MOSS_ERR_CORRUPT;
   uint32_t off = fs->ds;
   while (off < fs->sec[s].end) {
     uint8_t h[FS_RH], type;
     uint32_t rfid, rlen, pcrc, crc;
     int rc = moss_flash_read(fs->fl, base + off, h, FS_RH);
-    if (rc < 0) return rc;
-    if (fs_parse_rh(fs, h, off, &type, &rfid, &rlen, &pcrc) < 0)
+    if (rc < 0)
+      return rc;
+    if (moss_fsi_parse_rh(fs, h, off, &type, &rfid, &rlen, &pcrc) < 0)
       return MOSS_ERR_CORRUPT;
     uint32_t ps = base + off + FS_RH;
     if (a >= ps && a + len <= ps + rlen) {
-      if (type != FS_REC_DATA || rfid != fid) return MOSS_ERR_CORRUPT;
-      rc = fs_crc_flash(fs, ps, rlen, &crc);
-      if (rc < 0) return rc;
+      if (type != FS_REC_DATA || rfid != fid)
+        return MOSS_ERR_CORRUPT;
+      rc = moss_fsi_crc_flash(fs, ps, rlen, &crc);
+      if (rc < 0)
+        return rc;
       return crc == pcrc ? MOSS_OK : MOSS_ERR_CORRUPT;
     }
     off += fs_recsize(fs, rlen);
@@ -231,45 +266,62 @@ int moss_fs_check(struct moss_fs *fs) {
   uint64_t live = 0;
   uint32_t nfree = 0;
   for (uint32_t s = 0; s < fs->N; s++)
-    if (fs->sec[s].state != FS_SEC_USED) nfree++;
-  if (nfree != fs->nfree) return MOSS_ERR_CORRUPT;
+    if (fs->sec[s].state != FS_SEC_USED)
+      nfree++;
+  if (nfree != fs->nfree)
+    return MOSS_ERR_CORRUPT;
   for (uint32_t i = 0; i < fs->nent; i++) {
     const struct fs_ent *e = &fs->ent[i];
     uint8_t h[FS_RH], type;
     uint32_t fid, len, pcrc, crc;
     char name[MOSS_FS_NAME_MAX + 1], other[MOSS_FS_NAME_MAX + 1];
     int rc = moss_flash_read(fs->fl, e->caddr, h, FS_RH);
-    if (rc < 0) return rc;
-    if (fs_parse_rh(fs, h, e->caddr % fs->P, &type, &fid, &len, &pcrc) < 0 ||
+    if (rc < 0)
+      return rc;
+    if (moss_fsi_parse_rh(fs, h, e->caddr % fs->P, &type, &fid, &len, &pcrc) <
+            0 ||
         type != FS_REC_COMMIT || fid != e->fid ||
         len != fs_cpaylen(e->namelen, e->n_ext))
       return MOSS_ERR_CORRUPT;
-    rc = fs_crc_flash(fs, e->caddr + FS_RH, len, &crc);
-    if (rc < 0) return rc;
-    if (crc != pcrc) return MOSS_ERR_CORRUPT;
-    rc = fs_load_table(fs, e, fs->scratch);
-    if (rc < 0) return rc;
+    rc = moss_fsi_crc_flash(fs, e->caddr + FS_RH, len, &crc);
+    if (rc < 0)
+      return rc;
+    if (crc != pcrc)
+      return MOSS_ERR_CORRUPT;
+    rc = moss_fsi_load_table(fs, e, fs->scratch);
+    if (rc < 0)
+      return rc;
     uint64_t sum = 0;
     for (uint32_t k = 0; k < e->n_ext; k++) {
       const struct fs_ext *x = &fs->scratch[k];
       sum += x->len;
-      if (x->addr == FS_HOLE) continue;
+      if (x->addr == FS_HOLE)
+        continue;
       rc = check_data(fs, e->fid, x->addr, x->len);
-      if (rc < 0) return rc;
+      if (rc < 0)
+        return rc;
     }
-    if (sum != e->size) return MOSS_ERR_CORRUPT;
-    rc = fs_read_name(fs, e, name);
-    if (rc < 0) return rc;
-    if (e->hash != fs_name_hash(name, e->namelen)) return MOSS_ERR_CORRUPT;
+    if (sum != e->size)
+      return MOSS_ERR_CORRUPT;
+    rc = moss_fsi_read_name(fs, e, name);
+    if (rc < 0)
+      return rc;
+    if (e->hash != moss_fsi_name_hash(name, e->namelen))
+      return MOSS_ERR_CORRUPT;
     for (uint32_t j = i + 1; j < fs->nent; j++) {
-      if (fs->ent[j].namelen != e->namelen) continue;
-      rc = fs_read_name(fs, &fs->ent[j], other);
-      if (rc < 0) return rc;
-      if (memcmp(name, other, e->namelen) == 0) return MOSS_ERR_CORRUPT;
-      if (fs->ent[j].fid == e->fid) return MOSS_ERR_CORRUPT;
+      if (fs->ent[j].namelen != e->namelen)
+        continue;
+      rc = moss_fsi_read_name(fs, &fs->ent[j], other);
+      if (rc < 0)
+        return rc;
+      if (memcmp(name, other, e->namelen) == 0)
+        return MOSS_ERR_CORRUPT;
+      if (fs->ent[j].fid == e->fid)
+        return MOSS_ERR_CORRUPT;
     }
-    live += fs_ent_live(fs, e);
+    live += moss_fsi_ent_live(fs, e);
   }
-  if (live != fs->live) return MOSS_ERR_CORRUPT;
+  if (live != fs->live)
+    return MOSS_ERR_CORRUPT;
   return MOSS_OK;
 }

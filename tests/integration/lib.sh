@@ -70,3 +70,62 @@ finish() {
   [[ $_fail -eq 0 ]]
   exit $?
 }
+
+# ---- mossd ------------------------------------------------------------------
+
+# Each test gets its own port registry, so `mos` without --port finds
+# only the devices this test started.
+XDG_RUNTIME_DIR=$(mktemp_dir)
+export XDG_RUNTIME_DIR
+unset MOS_PORT
+
+# A free TCP port on 127.0.0.1 (the kernel picks it).
+free_port() {
+  /usr/bin/python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# start_mossd STATE_DIR [mossd args...]
+# Starts mossd with HTTP on a free 127.0.0.1 port (unless the args set
+# http.listen_addr) and waits until it printed its endpoints.  Sets
+# MOSSD_PID, MOSSD_UART (the state/uart link), MOSSD_HTTP (host:port),
+# MOSSD_LOG (its stderr).  Returns non-zero if it did not come up.
+start_mossd() {
+  local state=$1
+  shift
+  local port
+  port=$(free_port)
+  MOSSD_LOG=$state.log
+  MOSSD_OUT=$state.out
+  "$BIN/mossd" --state "$state" --set "http.listen_addr=127.0.0.1:$port" \
+    "$@" >"$MOSSD_OUT" 2>"$MOSSD_LOG" &
+  MOSSD_PID=$!
+  track "$MOSSD_PID"
+  MOSSD_UART=$state/uart
+  local i
+  for i in $(seq 1 100); do
+    if grep -q '^HTTP: ' "$MOSSD_OUT" 2>/dev/null; then
+      MOSSD_HTTP=$(grep '^HTTP: ' "$MOSSD_OUT" | tail -n 1 | cut -d' ' -f2)
+      return 0
+    fi
+    if ! kill -0 "$MOSSD_PID" 2>/dev/null; then
+      echo "mossd exited early:" >&2
+      tail -n 20 "$MOSSD_LOG" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "mossd did not come up" >&2
+  return 1
+}
+
+# stop_mossd [signal]: stops the last started mossd and waits for it.
+stop_mossd() {
+  kill "-${1:-TERM}" "$MOSSD_PID" 2>/dev/null
+  wait "$MOSSD_PID" 2>/dev/null
+  return 0
+}
+
+MOS=$BIN/mos

@@ -34,21 +34,22 @@ static int add_tree(struct moss_fs *fs, const char *root, const char *rel) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
       continue;
     char name[4096], full[8192];
-    snprintf(name, sizeof(name), "%s%s%s", rel, rel[0] ? "/" : "",
-             de->d_name);
+    snprintf(name, sizeof(name), "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
     snprintf(full, sizeof(full), "%s/%s", root, name);
     struct stat sb;
-    if (stat(full, &sb) != 0) continue;
+    if (stat(full, &sb) != 0)
+      continue;
     if (S_ISDIR(sb.st_mode)) {
       ret = add_tree(fs, root, name);
       continue;
     }
-    if (!S_ISREG(sb.st_mode)) continue;
+    if (!S_ISREG(sb.st_mode))
+      continue;
     FILE *f = fopen(full, "rb");
-    uint8_t *buf = malloc(sb.st_size > 0 ? (size_t) sb.st_size : 1);
+    uint8_t *buf = malloc(sb.st_size > 0 ? (size_t)sb.st_size : 1);
     size_t n = 0;
     if (f == NULL || buf == NULL ||
-        (n = fread(buf, 1, (size_t) sb.st_size, f)) != (size_t) sb.st_size) {
+        (n = fread(buf, 1, (size_t)sb.st_size, f)) != (size_t)sb.st_size) {
       fprintf(stderr, "moss-mkfs: %s: cannot read\n", full);
       ret = -1;
     } else {
@@ -58,7 +59,8 @@ static int add_tree(struct moss_fs *fs, const char *root, const char *rel) {
         ret = -1;
       }
     }
-    if (f) fclose(f);
+    if (f)
+      fclose(f);
     free(buf);
   }
   closedir(d);
@@ -80,17 +82,20 @@ int main(int argc, char **argv) {
   }
   struct moss_flash_emu *e;
   struct moss_fs *fs;
-  if (moss_flash_emu_open_ram(&e, (uint32_t) size) != MOSS_OK) return 1;
+  if (moss_flash_emu_open_ram(&e, (uint32_t)size) != MOSS_OK)
+    return 1;
   const struct moss_flash *fl = moss_flash_emu_flash(e);
   int rc = moss_fs_format(fl);
-  if (rc == MOSS_OK) rc = moss_fs_mount(&fs, fl);
+  if (rc == MOSS_OK)
+    rc = moss_fs_mount(&fs, fl);
   if (rc != MOSS_OK) {
     fprintf(stderr, "moss-mkfs: %s\n", moss_strerror(rc));
     moss_flash_emu_close(e);
     return 1;
   }
   int ret = add_tree(fs, argv[1], "") == 0 ? 0 : 1;
-  if (ret == 0 && moss_fs_check(fs) != MOSS_OK) ret = 1;
+  if (ret == 0 && moss_fs_check(fs) != MOSS_OK)
+    ret = 1;
   struct moss_fs_info in;
   moss_fs_info(fs, &in);
   moss_fs_unmount(fs);
@@ -101,8 +106,8 @@ int main(int argc, char **argv) {
       fprintf(stderr, "moss-mkfs: %s: cannot write\n", argv[2]);
       ret = 1;
     } else {
-      printf("%s: %u files, %u of %u bytes used\n", argv[2], in.files,
-             in.used, in.total);
+      printf("%s: %u files, %u of %u bytes used\n", argv[2], in.files, in.used,
+             in.total);
     }
   }
   moss_flash_emu_close(e);

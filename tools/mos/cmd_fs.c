@@ -27,7 +27,8 @@ int cmd_put(int argc, char **argv) {
   if (argc < 1) return tool_fail("filename is required");
   if (argc > 2) return tool_fail("extra arguments");
   const char *host = argv[0];
-  const char *dev = argc == 2 ? argv[1] : base_name(host);
+  const char *dst = argc == 2 ? argv[1] : base_name(host);
+  const char *dev = dst;
   FILE *f = fopen(host, "rb");
   if (f == NULL) return tool_fail("open %s: %s", host, strerror(errno));
   fseek(f, 0, SEEK_END);
@@ -41,6 +42,13 @@ int cmd_put(int argc, char **argv) {
     fclose(f);
     return tool_fail("%s", err);
   }
+  /* moss: a file of several chunks goes to a temporary name first and is
+   * renamed over the target at the end (FS.Rename replaces atomically),
+   * so an interrupted upload never leaves a truncated file behind. */
+  char tmpname[300];
+  bool staged = total > chunk &&
+                snprintf(tmpname, sizeof(tmpname), "%s.part~", dst) < 65;
+  if (staged) dev = tmpname;
   uint8_t *buf = moss_alloc(MOSS_SUB_APP, (size_t) chunk);
   size_t b64sz = MOSS_BASE64_ENC_LEN((size_t) chunk);
   char *b64 = moss_alloc(MOSS_SUB_APP, b64sz);
@@ -86,6 +94,15 @@ int cmd_put(int argc, char **argv) {
     progress("Uploading", off, total);
     if (n < (size_t) chunk) break;
   } while (1);
+  if (staged) {
+    cJSON *p = cJSON_CreateObject(), *res = NULL;
+    cJSON_AddStringToObject(p, "src", dev);
+    cJSON_AddStringToObject(p, "dst", dst);
+    int rc = tool_call_or_fail(c, "FS.Rename", p, &res);
+    cJSON_Delete(p);
+    cJSON_Delete(res);
+    if (rc != 0) goto out;
+  }
   ret = 0;
 out:
   moss_free(buf);

@@ -16,10 +16,13 @@ static const struct moss_flash *fl;
 static struct moss_fs *fresh(uint32_t size) {
   struct moss_fs *fs = NULL;
   moss_flash_emu_close(emu);
-  if (moss_flash_emu_open_ram(&emu, size) != MOSS_OK) return NULL;
+  if (moss_flash_emu_open_ram(&emu, size) != MOSS_OK)
+    return NULL;
   fl = moss_flash_emu_flash(emu);
-  if (moss_fs_format(fl) != MOSS_OK) return NULL;
-  if (moss_fs_mount(&fs, fl) != MOSS_OK) return NULL;
+  if (moss_fs_format(fl) != MOSS_OK)
+    return NULL;
+  if (moss_fs_mount(&fs, fl) != MOSS_OK)
+    return NULL;
   return fs;
 }
 
@@ -37,8 +40,8 @@ static struct moss_fs *remount(struct moss_fs *fs) {
 }
 
 static int count_cb(void *arg, const struct moss_fs_stat *st) {
-  (void) st;
-  (*(int *) arg)++;
+  (void)st;
+  (*(int *)arg)++;
   return 0;
 }
 
@@ -141,10 +144,10 @@ static void test_open_flags(void) {
               MOSS_ERR_BUSY);
   MT_CHECK_EQ(moss_fs_write(f, "hello", 5), 5);
   MT_CHECK_EQ(moss_fs_close(f), MOSS_OK);
-  MT_CHECK_EQ(moss_fs_open(fs, "a",
-                           MOSS_FS_O_RDWR | MOSS_FS_O_CREAT | MOSS_FS_O_EXCL,
-                           &f),
-              MOSS_ERR_EXIST);
+  MT_CHECK_EQ(
+      moss_fs_open(fs, "a", MOSS_FS_O_RDWR | MOSS_FS_O_CREAT | MOSS_FS_O_EXCL,
+                   &f),
+      MOSS_ERR_EXIST);
   MT_CHECK_EQ(moss_fs_open(fs, "a", MOSS_FS_O_RDONLY, &f), MOSS_OK);
   MT_CHECK_EQ(moss_fs_write(f, "x", 1), MOSS_ERR_PERM);
   MT_CHECK_EQ(moss_fs_truncate(f, 0), MOSS_ERR_PERM);
@@ -233,34 +236,36 @@ static void random_ops(const struct moss_flash *view, uint32_t seed,
   MT_REQUIRE(moss_fs_format(view) == MOSS_OK);
   MT_REQUIRE(moss_fs_mount(&fs, view) == MOSS_OK);
   enum { MAXS = 30000 };
-  uint8_t *model = calloc(1, MAXS), *cur = calloc(1, MAXS),
-          *buf = malloc(MAXS);
+  uint8_t *model = calloc(1, MAXS), *cur = calloc(1, MAXS), *buf = malloc(MAXS);
   uint32_t msize = 0, csize = 0, s = seed;
   struct moss_fs_file *f = NULL;
-  MT_REQUIRE(moss_fs_open(fs, "r/file", MOSS_FS_O_RDWR | MOSS_FS_O_CREAT,
-                          &f) == MOSS_OK);
+  MT_REQUIRE(moss_fs_open(fs, "r/file", MOSS_FS_O_RDWR | MOSS_FS_O_CREAT, &f) ==
+             MOSS_OK);
   for (int r = 0; r < rounds; r++) {
     uint32_t op = fst_rand(&s) % 10, pos = fst_rand(&s) % 20000;
     uint32_t len = fst_rand(&s) % (op < 2 ? 5000 : 300) + 1;
     if (op < 5) { /* write */
       fst_fill(buf, len, fst_rand(&s));
-      MT_CHECK_EQ(moss_fs_seek(f, (int32_t) pos, MOSS_FS_SEEK_SET),
-                  (int32_t) pos);
-      MT_CHECK_EQ(moss_fs_write(f, buf, len), (int) len);
+      MT_CHECK_EQ(moss_fs_seek(f, (int32_t)pos, MOSS_FS_SEEK_SET),
+                  (int32_t)pos);
+      MT_CHECK_EQ(moss_fs_write(f, buf, len), (int)len);
       memcpy(cur + pos, buf, len);
-      if (pos + len > csize) csize = pos + len;
+      if (pos + len > csize)
+        csize = pos + len;
     } else if (op == 5) { /* truncate */
       uint32_t ns = fst_rand(&s) % 22000;
       MT_CHECK_EQ(moss_fs_truncate(f, ns), MOSS_OK);
-      if (ns < csize) memset(cur + ns, 0, csize - ns);
+      if (ns < csize)
+        memset(cur + ns, 0, csize - ns);
       csize = ns;
     } else if (op == 6) { /* read through the handle */
-      MT_CHECK_EQ(moss_fs_seek(f, (int32_t) pos, MOSS_FS_SEEK_SET),
-                  (int32_t) pos);
+      MT_CHECK_EQ(moss_fs_seek(f, (int32_t)pos, MOSS_FS_SEEK_SET),
+                  (int32_t)pos);
       int got = moss_fs_read(f, buf, len);
-      int exp = pos >= csize ? 0 : (int) MOSS_MIN(len, csize - pos);
+      int exp = pos >= csize ? 0 : (int)MOSS_MIN(len, csize - pos);
       MT_CHECK_EQ(got, exp);
-      if (got > 0) MT_CHECK_MEM(buf, cur + pos, (size_t) got);
+      if (got > 0)
+        MT_CHECK_MEM(buf, cur + pos, (size_t)got);
     } else if (op == 7) { /* commit */
       MT_CHECK_EQ(moss_fs_sync(f), MOSS_OK);
       memcpy(model, cur, MAXS);
@@ -353,10 +358,10 @@ static void test_chunked_append(void) {
   fst_fill(data, sizeof(data), 5);
   for (size_t off = 0; off < sizeof(data); off += 500) {
     struct moss_fs_file *f;
-    MT_REQUIRE(moss_fs_open(fs, "ca.pem",
-                            MOSS_FS_O_WRONLY | MOSS_FS_O_CREAT |
-                                MOSS_FS_O_APPEND,
-                            &f) == MOSS_OK);
+    MT_REQUIRE(
+        moss_fs_open(fs, "ca.pem",
+                     MOSS_FS_O_WRONLY | MOSS_FS_O_CREAT | MOSS_FS_O_APPEND,
+                     &f) == MOSS_OK);
     int wrc = moss_fs_write(f, data + off, 500);
     MT_CHECK_EQ(wrc, 500);
     if (wrc != 500) {
@@ -371,19 +376,17 @@ static void test_chunked_append(void) {
   }
   /* Byte-by-byte writer. */
   struct moss_fs_file *f;
-  MT_REQUIRE(moss_fs_open(fs, "tiny", MOSS_FS_O_WRONLY | MOSS_FS_O_CREAT,
-                          &f) == MOSS_OK);
+  MT_REQUIRE(moss_fs_open(fs, "tiny", MOSS_FS_O_WRONLY | MOSS_FS_O_CREAT, &f) ==
+             MOSS_OK);
   for (int i = 0; i < 3000; i++)
     MT_CHECK_EQ(moss_fs_write(f, &data[i], 1), 1);
   MT_CHECK_EQ(moss_fs_close(f), MOSS_OK);
   fs = remount(fs);
   size_t n;
-  MT_CHECK_EQ(moss_fs_read_file(fs, "ca.pem", back, sizeof(back), &n),
-              MOSS_OK);
+  MT_CHECK_EQ(moss_fs_read_file(fs, "ca.pem", back, sizeof(back), &n), MOSS_OK);
   MT_CHECK_EQ(n, sizeof(data));
   MT_CHECK_MEM(back, data, sizeof(data));
-  MT_CHECK_EQ(moss_fs_read_file(fs, "tiny", back, sizeof(back), &n),
-              MOSS_OK);
+  MT_CHECK_EQ(moss_fs_read_file(fs, "tiny", back, sizeof(back), &n), MOSS_OK);
   MT_CHECK_MEM(back, data, 3000);
   MT_CHECK_EQ(moss_fs_check(fs), MOSS_OK);
   moss_fs_unmount(fs);
@@ -397,10 +400,11 @@ static void test_full(void) {
   char name[16];
   int i, rc = MOSS_OK;
   for (i = 0; i < 100; i++) {
-    fst_fill(data, sizeof(data), (uint32_t) i);
+    fst_fill(data, sizeof(data), (uint32_t)i);
     snprintf(name, sizeof(name), "f%d", i);
     rc = moss_fs_write_file(fs, name, data, sizeof(data));
-    if (rc != MOSS_OK) break;
+    if (rc != MOSS_OK)
+      break;
   }
   MT_CHECK_EQ(rc, MOSS_ERR_NOSPC);
   printf("# fs full: %d files of 4000 bytes in 64 KB\n", i);
@@ -412,20 +416,18 @@ static void test_full(void) {
   MT_CHECK_EQ(nfiles(fs), i);
   for (int k = 0; k < i; k++) {
     size_t n;
-    fst_fill(data, sizeof(data), (uint32_t) k);
+    fst_fill(data, sizeof(data), (uint32_t)k);
     snprintf(name, sizeof(name), "f%d", k);
-    MT_CHECK_EQ(moss_fs_read_file(fs, name, back, sizeof(back), &n),
-                MOSS_OK);
+    MT_CHECK_EQ(moss_fs_read_file(fs, name, back, sizeof(back), &n), MOSS_OK);
     MT_CHECK_MEM(back, data, sizeof(data));
   }
   /* An atomic replace needs room for old and new at once: at full it
    * fails cleanly; after a removal, overwrites run with GC at full. */
-  MT_CHECK_EQ(moss_fs_write_file(fs, "f1", data, sizeof(data)),
-              MOSS_ERR_NOSPC);
+  MT_CHECK_EQ(moss_fs_write_file(fs, "f1", data, sizeof(data)), MOSS_ERR_NOSPC);
   MT_CHECK_EQ(moss_fs_remove(fs, "f0"), MOSS_OK);
   for (int k = 0; k < 60; k++) {
     snprintf(name, sizeof(name), "f%d", 1 + k % (i - 1));
-    fst_fill(data, sizeof(data), (uint32_t) (1 + k % (i - 1)));
+    fst_fill(data, sizeof(data), (uint32_t)(1 + k % (i - 1)));
     MT_CHECK_EQ(moss_fs_write_file(fs, name, data, sizeof(data)), MOSS_OK);
   }
   MT_CHECK_EQ(moss_fs_remove(fs, "f1"), MOSS_OK);
@@ -438,7 +440,8 @@ static void test_full(void) {
   for (i = 0; i < MOSS_FS_MAX_FILES + 5; i++) {
     snprintf(name, sizeof(name), "n%d", i);
     rc = moss_fs_write_file(fs, name, "x", 1);
-    if (rc != MOSS_OK) break;
+    if (rc != MOSS_OK)
+      break;
   }
   MT_CHECK_EQ(rc, MOSS_ERR_NOSPC);
   MT_CHECK_EQ(i, MOSS_FS_MAX_FILES);
@@ -458,7 +461,7 @@ static void test_wear(void) {
   for (int i = 0; i < 2000; i++) {
     char name[8];
     snprintf(name, sizeof(name), "c%d", i % 5);
-    fst_fill(data, sizeof(data), (uint32_t) i);
+    fst_fill(data, sizeof(data), (uint32_t)i);
     MT_REQUIRE(moss_fs_write_file(fs, name, data, sizeof(data)) == MOSS_OK);
   }
   struct moss_flash_emu_stats st;
@@ -468,8 +471,7 @@ static void test_wear(void) {
   fs = remount(fs);
   size_t n;
   static uint8_t back[100000];
-  MT_CHECK_EQ(moss_fs_read_file(fs, "static", back, sizeof(back), &n),
-              MOSS_OK);
+  MT_CHECK_EQ(moss_fs_read_file(fs, "static", back, sizeof(back), &n), MOSS_OK);
   MT_CHECK_MEM(back, big, sizeof(big));
   MT_CHECK_EQ(moss_fs_check(fs), MOSS_OK);
   moss_fs_unmount(fs);
@@ -485,7 +487,7 @@ static void test_corruption(void) {
     MT_REQUIRE(fs != NULL);
     const char *names[3] = {"a", "b", "c"};
     for (int k = 0; k < 3; k++) {
-      fst_fill(d[k], sizeof(d[k]), (uint32_t) k + 50);
+      fst_fill(d[k], sizeof(d[k]), (uint32_t)k + 50);
       MT_REQUIRE(moss_fs_write_file(fs, names[k], d[k], sizeof(d[k])) ==
                  MOSS_OK);
     }
@@ -493,12 +495,12 @@ static void test_corruption(void) {
     fst_fill(moss_flash_emu_data(emu) + sec * 4096, 4096, sec + 99);
     int rc = moss_fs_mount(&fs, fl);
     MT_CHECK(rc == MOSS_OK || rc == MOSS_ERR_CORRUPT);
-    if (rc != MOSS_OK) continue;
+    if (rc != MOSS_OK)
+      continue;
     if (moss_fs_check(fs) == MOSS_OK) {
       for (int k = 0; k < 3; k++) {
         size_t n;
-        if (moss_fs_read_file(fs, names[k], back, sizeof(back), &n) !=
-            MOSS_OK)
+        if (moss_fs_read_file(fs, names[k], back, sizeof(back), &n) != MOSS_OK)
           continue; /* lost with its metadata: acceptable, not trusted */
         MT_CHECK_EQ(n, sizeof(d[k]));
         MT_CHECK_MEM(back, d[k], sizeof(d[k]));

@@ -29,13 +29,15 @@ struct model {
 
 static struct mfile *mfind(struct model *m, const char *name) {
   for (int i = 0; i < m->n; i++)
-    if (strcmp(m->f[i].name, name) == 0) return &m->f[i];
+    if (strcmp(m->f[i].name, name) == 0)
+      return &m->f[i];
   return NULL;
 }
 
 static void mremove(struct model *m, const char *name) {
   struct mfile *f = mfind(m, name);
-  if (f != NULL) *f = m->f[--m->n];
+  if (f != NULL)
+    *f = m->f[--m->n];
 }
 
 static void mput(struct model *m, const char *name, const uint8_t *d,
@@ -65,81 +67,90 @@ static int step(struct moss_fs *fs, int i, struct model *m) {
   struct mfile *mf;
   int rc;
   switch (i) {
-  case 0: return wf(fs, m, "a", 300, 1);
-  case 1: return wf(fs, m, "b", 2000, 2);
-  case 2: return wf(fs, m, "a", 500, 3);
-  case 3: /* append */
-    mf = mfind(m, "b");
-    fst_fill(mf->data + mf->len, 700, 4);
-    mf->len += 700;
-    rc = moss_fs_open(fs, "b", MOSS_FS_O_WRONLY | MOSS_FS_O_APPEND, &f);
-    if (rc < 0) return rc;
-    rc = moss_fs_write(f, mf->data + mf->len - 700, 700);
-    if (rc < 0) {
-      moss_fs_discard(f);
-      return rc;
+    case 0:
+      return wf(fs, m, "a", 300, 1);
+    case 1:
+      return wf(fs, m, "b", 2000, 2);
+    case 2:
+      return wf(fs, m, "a", 500, 3);
+    case 3: /* append */
+      mf = mfind(m, "b");
+      fst_fill(mf->data + mf->len, 700, 4);
+      mf->len += 700;
+      rc = moss_fs_open(fs, "b", MOSS_FS_O_WRONLY | MOSS_FS_O_APPEND, &f);
+      if (rc < 0)
+        return rc;
+      rc = moss_fs_write(f, mf->data + mf->len - 700, 700);
+      if (rc < 0) {
+        moss_fs_discard(f);
+        return rc;
+      }
+      return moss_fs_close(f);
+    case 4:
+      mf = mfind(m, "a");
+      snprintf(mf->name, sizeof(mf->name), "c");
+      return moss_fs_rename(fs, "a", "c");
+    case 5:
+      return wf(fs, m, "d", 1500, 5);
+    case 6: /* replacing rename */
+      mremove(m, "b");
+      mf = mfind(m, "d");
+      snprintf(mf->name, sizeof(mf->name), "b");
+      return moss_fs_rename(fs, "d", "b");
+    case 7:
+      mremove(m, "c");
+      return moss_fs_remove(fs, "c");
+    case 8: { /* too big: must fail with NOSPC and change nothing */
+      fst_fill(tmp, 30000, 8);
+      rc = moss_fs_write_file(fs, "big", tmp, 30000);
+      return rc == MOSS_ERR_NOSPC ? MOSS_OK : (rc == MOSS_OK ? -100 : rc);
     }
-    return moss_fs_close(f);
-  case 4:
-    mf = mfind(m, "a");
-    snprintf(mf->name, sizeof(mf->name), "c");
-    return moss_fs_rename(fs, "a", "c");
-  case 5: return wf(fs, m, "d", 1500, 5);
-  case 6: /* replacing rename */
-    mremove(m, "b");
-    mf = mfind(m, "d");
-    snprintf(mf->name, sizeof(mf->name), "b");
-    return moss_fs_rename(fs, "d", "b");
-  case 7:
-    mremove(m, "c");
-    return moss_fs_remove(fs, "c");
-  case 8: { /* too big: must fail with NOSPC and change nothing */
-    fst_fill(tmp, 30000, 8);
-    rc = moss_fs_write_file(fs, "big", tmp, 30000);
-    return rc == MOSS_ERR_NOSPC ? MOSS_OK : (rc == MOSS_OK ? -100 : rc);
-  }
-  case 9: /* overwrite in the middle */
-    mf = mfind(m, "b");
-    fst_fill(mf->data + 100, 300, 6);
-    rc = moss_fs_open(fs, "b", MOSS_FS_O_RDWR, &f);
-    if (rc < 0) return rc;
-    if ((rc = moss_fs_seek(f, 100, MOSS_FS_SEEK_SET)) < 0 ||
-        (rc = moss_fs_write(f, mf->data + 100, 300)) < 0) {
-      moss_fs_discard(f);
-      return rc;
+    case 9: /* overwrite in the middle */
+      mf = mfind(m, "b");
+      fst_fill(mf->data + 100, 300, 6);
+      rc = moss_fs_open(fs, "b", MOSS_FS_O_RDWR, &f);
+      if (rc < 0)
+        return rc;
+      if ((rc = moss_fs_seek(f, 100, MOSS_FS_SEEK_SET)) < 0 ||
+          (rc = moss_fs_write(f, mf->data + 100, 300)) < 0) {
+        moss_fs_discard(f);
+        return rc;
+      }
+      return moss_fs_close(f);
+    case 10: { /* fill close to full */
+      struct moss_fs_info in;
+      moss_fs_info(fs, &in);
+      return wf(fs, m, "g", in.free - 7000, 7);
     }
-    return moss_fs_close(f);
-  case 10: { /* fill close to full */
-    struct moss_fs_info in;
-    moss_fs_info(fs, &in);
-    return wf(fs, m, "g", in.free - 7000, 7);
-  }
-  case 17:
-    mf = mfind(m, "b");
-    mf->len = 50;
-    rc = moss_fs_open(fs, "b", MOSS_FS_O_RDWR, &f);
-    if (rc < 0) return rc;
-    if ((rc = moss_fs_truncate(f, 50)) < 0) {
-      moss_fs_discard(f);
-      return rc;
-    }
-    return moss_fs_close(f);
-  case 18:
-    mremove(m, "g");
-    return moss_fs_remove(fs, "g");
-  case 19: return wf(fs, m, "h", 2500, 19);
-  default: return wf(fs, m, "f", 3000, (uint32_t) (10 + i)); /* 11..16 */
+    case 17:
+      mf = mfind(m, "b");
+      mf->len = 50;
+      rc = moss_fs_open(fs, "b", MOSS_FS_O_RDWR, &f);
+      if (rc < 0)
+        return rc;
+      if ((rc = moss_fs_truncate(f, 50)) < 0) {
+        moss_fs_discard(f);
+        return rc;
+      }
+      return moss_fs_close(f);
+    case 18:
+      mremove(m, "g");
+      return moss_fs_remove(fs, "g");
+    case 19:
+      return wf(fs, m, "h", 2500, 19);
+    default:
+      return wf(fs, m, "f", 3000, (uint32_t)(10 + i)); /* 11..16 */
   }
 }
 
 static bool state_is(struct moss_fs *fs, struct model *m) {
   struct moss_fs_info in;
   moss_fs_info(fs, &in);
-  if ((int) in.files != m->n) return false;
+  if ((int)in.files != m->n)
+    return false;
   for (int i = 0; i < m->n; i++) {
     size_t n;
-    if (moss_fs_read_file(fs, m->f[i].name, tmp, sizeof(tmp), &n) !=
-            MOSS_OK ||
+    if (moss_fs_read_file(fs, m->f[i].name, tmp, sizeof(tmp), &n) != MOSS_OK ||
         n != m->f[i].len || memcmp(tmp, m->f[i].data, n) != 0)
       return false;
   }
@@ -174,10 +185,11 @@ static bool run_cut(const struct moss_flash *view, struct moss_flash_emu *e,
   }
   moss_fs_unmount(fs);
   moss_flash_emu_power_on(e);
-  if (cut < 0) return false;
+  if (cut < 0)
+    return false;
   int rc = moss_fs_mount(&fs, view);
   if (rc != MOSS_OK) {
-    printf("  cut %llu torn %u step %d: mount %d\n", (unsigned long long) nops,
+    printf("  cut %llu torn %u step %d: mount %d\n", (unsigned long long)nops,
            torn, cut, rc);
     (*fails)++;
     return true;
@@ -187,7 +199,8 @@ static bool run_cut(const struct moss_flash *view, struct moss_flash_emu *e,
   /* Still writable, and that survives a remount. */
   int wrc = moss_fs_write_file(fs, "z", "zz", 2);
   bool ok = crc == MOSS_OK && (before || after) && wrc == MOSS_OK;
-  if (!ok) printf("  check %d write %d\n", crc, wrc);
+  if (!ok)
+    printf("  check %d write %d\n", crc, wrc);
   moss_fs_unmount(fs);
   if (moss_fs_mount(&fs, view) != MOSS_OK) {
     ok = false;
@@ -199,7 +212,7 @@ static bool run_cut(const struct moss_flash *view, struct moss_flash_emu *e,
   }
   if (!ok) {
     printf("  cut %llu torn %u step %d: before %d after %d\n",
-           (unsigned long long) nops, torn, cut, before, after);
+           (unsigned long long)nops, torn, cut, before, after);
     (*fails)++;
   }
   return true;
@@ -220,7 +233,8 @@ static void cut_all(bool encrypted) {
   MT_REQUIRE(moss_fs_mount(&fs, view) == MOSS_OK);
   moss_flash_emu_reset_stats(e);
   memset(&ma, 0, sizeof(ma));
-  for (int i = 0; i < NSTEPS; i++) MT_CHECK_EQ(step(fs, i, &ma), MOSS_OK);
+  for (int i = 0; i < NSTEPS; i++)
+    MT_CHECK_EQ(step(fs, i, &ma), MOSS_OK);
   MT_CHECK(state_is(fs, &ma));
   struct moss_flash_emu_stats st;
   moss_flash_emu_get_stats(e, &st);
@@ -235,12 +249,13 @@ static void cut_all(bool encrypted) {
   }
   printf("# fs power-cut%s: %llu ops per run, %d cut points checked\n",
          encrypted ? " (encrypted view, write_align 32)" : "",
-         (unsigned long long) total, cuts);
+         (unsigned long long)total, cuts);
   MT_CHECK_EQ(fails, 0);
-  MT_CHECK(cuts >= (int) total * 3);
+  MT_CHECK(cuts >= (int)total * 3);
   moss_flash_emu_get_stats(e, &st);
   MT_CHECK_EQ(st.bitset_errors, 0);
-  if (encrypted) xor_flash_free(&x);
+  if (encrypted)
+    xor_flash_free(&x);
   moss_flash_emu_close(e);
 }
 
