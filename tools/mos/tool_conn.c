@@ -24,6 +24,7 @@
 
 #include "moss/alloc.h"
 #include "moss/buf.h"
+#include "moss/rpc_uart.h"
 #include "moss/util.h"
 #include "tool.h"
 #include "tool_net.h"
@@ -40,7 +41,12 @@ struct tool_conn {
   bool handshaken;
   struct moss_buf rx;
   unsigned id;
+  struct moss_rpc_uart_dec dec; /* serial and tcp:// */
+  uint8_t *decbuf;
 };
+
+/* Largest reply frame mos accepts on a serial line. */
+#define SERIAL_MAX_FRAME (256u * 1024u)
 
 static long long now_ms(void) {
   struct timespec ts;
@@ -222,6 +228,14 @@ static int parse_url(struct tool_conn *c, const char *url, const char *defport,
   return 0;
 }
 
+static int serial_init(struct tool_conn *c) {
+  size_t sz = MOSS_RPC_UART_BUF_SIZE(SERIAL_MAX_FRAME);
+  c->decbuf = moss_alloc(MOSS_SUB_APP, sz);
+  if (c->decbuf == NULL) return -1;
+  moss_rpc_uart_dec_init(&c->dec, c->decbuf, sz);
+  return 0;
+}
+
 /* A pseudo-terminal has no FIFO to overrun. */
 static bool is_pty(int fd) {
   const char *n = ttyname(fd);
@@ -282,7 +296,8 @@ struct tool_conn *tool_connect(char *err, size_t errsz) {
     rc = parse_url(c, port, "80", err, errsz);
   } else if (strncmp(port, "tcp://", 6) == 0) {
     c->kind = CK_TCP;
-    rc = parse_url(c, port, "23", err, errsz);
+    rc = serial_init(c);
+    if (rc == 0) rc = parse_url(c, port, "23", err, errsz);
     if (rc == 0) {
       c->fd = tool_tcp_connect(c->host, c->port, deadline, err, errsz);
       rc = c->fd < 0 ? -1 : 0;
@@ -295,7 +310,8 @@ struct tool_conn *tool_connect(char *err, size_t errsz) {
     rc = -1;
   } else {
     c->kind = CK_SERIAL;
-    rc = open_serial(c, strncmp(port, "serial://", 9) == 0 ? port + 9 : port,
+    rc = serial_init(c);
+    if (rc == 0) rc = open_serial(c, strncmp(port, "serial://", 9) == 0 ? port + 9 : port,
                      err, errsz);
   }
   if (rc != 0) {
@@ -312,6 +328,7 @@ void tool_disconnect(struct tool_conn *c) {
     close(c->fd);
   }
   moss_buf_free(&c->rx);
+  moss_free(c->decbuf);
   moss_free(c);
 }
 
@@ -356,43 +373,24 @@ static int take_reply(cJSON *fr, unsigned id, cJSON **result, int *code,
   return 0;
 }
 
-/* Serial: finds one """...""" or {...}\n frame in the buffer; returns the
- * parsed JSON or NULL when none is complete yet.  Log lines are skipped. */
-static cJSON *serial_next_frame(struct moss_buf *b, bool *eof_echo) {
-  for (;;) {
-    uint8_t *nl = memchr(b->buf, '\n', b->len);
-    if (b->len == 0 || nl == NULL) return NULL;
-    size_t ll = (size_t) (nl - b->buf);
-    char *line = (char *) b->buf;
+/* Serial: runs the bytes received through the same line codec the device
+ * uses (moss/rpc_uart.h) and returns the next frame, or NULL when none is
+ * complete yet.  Log lines and corrupted frames are skipped; *eof_echo
+ * tells that the handshake answer arrived. */
+static cJSON *serial_next_frame(struct tool_conn *c, bool *eof_echo) {
+  while (c->rx.len > 0) {
+    struct moss_rpc_uart_ev ev;
+    int n = moss_rpc_uart_dec_feed(&c->dec, c->rx.buf, c->rx.len, &ev);
+    if (n <= 0) break;
     cJSON *j = NULL;
-    size_t s = 0, e = ll;
-    if (e > 0 && line[e - 1] == '\r') e--;
-    if (e - s >= 6 && memcmp(line, "\"\"\"", 3) == 0 &&
-        memcmp(line + e - 3, "\"\"\"", 3) == 0) {
-      s += 3;
-      e -= 3;
-    }
-    if (e - s == 1 && line[s] == 0x04) *eof_echo = true;
-    if (e > s && line[s] == '{') {
-      /* Optional CRC-32 suffix: 8 hex digits after the closing brace. */
-      size_t je = e;
-      if (je - s > 8) {
-        const char *tail = line + je - 8;
-        bool hex = true;
-        for (int i = 0; i < 8; i++)
-          if (!strchr("0123456789abcdefABCDEF", tail[i])) hex = false;
-        if (hex && tail[-1] == '}') {
-          unsigned long want = strtoul(tail, NULL, 16);
-          uint32_t got = moss_crc32(0, line + s, je - 8 - s);
-          if (got == want) je -= 8;
-          else je = s; /* corrupted frame: drop */
-        }
-      }
-      if (je > s) j = cJSON_ParseWithLength(line + s, je - s);
-    }
-    moss_buf_consume(b, ll + 1);
+    if (ev.type == MOSS_RPC_UART_EV_FRAME)
+      j = cJSON_ParseWithLength(ev.json.buf, ev.json.len);
+    else if (ev.type == MOSS_RPC_UART_EV_EOF)
+      *eof_echo = true;
+    moss_buf_consume(&c->rx, (size_t) n);
     if (j != NULL) return j;
   }
+  return NULL;
 }
 
 static int serial_handshake(struct tool_conn *c, long long deadline,
@@ -409,7 +407,7 @@ static int serial_handshake(struct tool_conn *c, long long deadline,
       }
       bool echo = false;
       cJSON *j;
-      while ((j = serial_next_frame(&c->rx, &echo)) != NULL) cJSON_Delete(j);
+      while ((j = serial_next_frame(c, &echo)) != NULL) cJSON_Delete(j);
       if (echo) {
         c->handshaken = true;
         return 0;
@@ -453,7 +451,7 @@ static int call_serial(struct tool_conn *c, const char *frame, unsigned id,
   for (;;) {
     bool echo = false;
     cJSON *fr;
-    while ((fr = serial_next_frame(&c->rx, &echo)) != NULL) {
+    while ((fr = serial_next_frame(c, &echo)) != NULL) {
       int rc = take_reply(fr, id, result, code, err, errsz);
       cJSON_Delete(fr);
       if (rc != 2) return rc;
