@@ -2,7 +2,7 @@
 # Each module owns its block; the Makefile never lists sources itself.
 
 CORE_SRCS := src/core/err.c src/core/alloc.c src/core/log.c src/core/util.c \
-  src/core/buf.c src/core/base64.c src/core/glob.c
+  src/core/buf.c src/core/base64.c src/core/glob.c src/core/json.c
 
 FLASH_SRCS := src/flash/flash.c
 
@@ -30,7 +30,7 @@ HTTP_SRCS := src/http/http_parse.c src/http/http_util.c
 WS_SRCS := src/ws/ws_frame.c
 
 # RPC core: frames, registry/dispatch, channels, UART framing (cJSON glue).
-RPC_SRCS := src/rpc/json.c src/rpc/frame.c src/rpc/rpc.c src/rpc/builtin.c \
+RPC_SRCS := src/rpc/frame.c src/rpc/rpc.c src/rpc/builtin.c \
   src/rpc/uart.c src/rpc/uart_chan.c
 
 # The runtime above the board: config, RPC services, HTTP endpoints.

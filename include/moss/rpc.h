@@ -74,11 +74,9 @@
 
 /* ---- 1. cJSON heap ------------------------------------------------------ */
 
-/* Install cJSON_InitHooks() with moss_alloc(MOSS_SUB_JSON)/moss_free.
- * Idempotent; call before any other cJSON use (every moss_rpc_* entry
- * point does).  Objects allocated by cJSON before the first call would be
- * freed with the wrong allocator, hence "before any other use". */
-void moss_json_init(void);
+/* moss_json_init() (moss/json.h) routes cJSON through moss_alloc; every
+ * moss_rpc_* entry point calls it. */
+#include "moss/json.h"
 
 /* ---- 2. Frames -------------------------------------------------------- */
 

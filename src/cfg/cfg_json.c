@@ -8,22 +8,10 @@
 #include "cfg_int.h"
 #include "moss/alloc.h"
 #include "moss/err.h"
-
-/* The same hooks as the core's moss_json_init (rpc): installing either, in
- * any order, keeps every cJSON block on moss_alloc. */
-static void *json_malloc(size_t n) {
-  return moss_alloc(MOSS_SUB_JSON, n ? n : 1);
-}
-static void json_free(void *p) { moss_free(p); }
+#include "moss/json.h"
 
 void moss_cfg_json_init(void) {
-  /* Setting the same hooks again is harmless; doing it once keeps the
-   * call cheap on every entry point. */
-  static bool done;
-  if (done) return;
-  cJSON_Hooks h = {json_malloc, json_free};
-  cJSON_InitHooks(&h);
-  done = true;
+  moss_json_init();
 }
 
 static cJSON *leaf_json(const struct moss_cfg *cfg, int idx) {

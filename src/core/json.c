@@ -4,7 +4,7 @@
 #include <cJSON.h>
 
 #include "moss/alloc.h"
-#include "moss/rpc.h"
+#include "moss/json.h"
 
 static bool hooks_installed;
 
