@@ -126,9 +126,11 @@ static cJSON *convert(const cJSON *cur, const char *path, const char *v) {
   return NULL;
 }
 
-/* Waits until the device answers again after a reboot (or timeout). */
+/* Waits until the device answers again after a reboot (or timeout).  The
+ * device reboots 500 ms after its reply (config.md §5.4): wait past that
+ * so the answer comes from the new instance. */
 static void wait_for_device(void) {
-  usleep(200 * 1000);
+  usleep(700 * 1000);
   long long deadline_ms = tool_int("timeout");
   for (long long waited = 0; waited < deadline_ms; waited += 300) {
     char err[256];

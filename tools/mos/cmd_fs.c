@@ -105,6 +105,15 @@ int cmd_put(int argc, char **argv) {
   }
   ret = 0;
 out:
+  if (ret != 0 && staged && c != NULL) {
+    /* Do not leave the partial upload behind. */
+    cJSON *p = cJSON_CreateObject(), *res = NULL;
+    int code;
+    cJSON_AddStringToObject(p, "filename", dev);
+    tool_call(c, "FS.Remove", p, &res, &code, err, sizeof(err));
+    cJSON_Delete(p);
+    cJSON_Delete(res);
+  }
   moss_free(buf);
   moss_free(b64);
   fclose(f);

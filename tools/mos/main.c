@@ -114,6 +114,14 @@ int tool_fail(const char *fmt, ...) {
   return 1;
 }
 
+const char *tool_strdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *p = moss_alloc(MOSS_SUB_APP, n);
+  if (p == NULL) return "";
+  memcpy(p, s, n);
+  return p; /* lives until exit, like the other flag values */
+}
+
 long long tool_parse_duration(const char *s) {
   /* Go duration syntax: a sequence of <number><unit>, units ns us ms s m h.
    * A bare number is taken as seconds for convenience. */

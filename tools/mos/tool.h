@@ -68,6 +68,8 @@ int cmd_rm(int argc, char **argv);
 
 /* Pretty JSON (2-space indent) to stdout, keys in the given order. */
 void tool_print_json(const cJSON *j, bool sort_keys);
+/* A copy that lives until exit (flag values). */
+const char *tool_strdup(const char *s);
 /* Parses "20s", "500ms", "1m30s"; -1 on error. */
 long long tool_parse_duration(const char *s);
 

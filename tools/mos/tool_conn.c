@@ -269,6 +269,8 @@ struct tool_conn *tool_connect(char *err, size_t errsz) {
       return NULL;
     }
     fprintf(stderr, "Using port %s\n", autop);
+    /* Reconnects (after a reboot) use the same device, silently. */
+    tool_flag("port")->sval = tool_strdup(autop);
     port = autop;
   }
   struct tool_conn *c = moss_calloc(MOSS_SUB_APP, 1, sizeof(*c));

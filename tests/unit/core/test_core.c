@@ -111,6 +111,10 @@ static void test_base64(void) {
   MT_CHECK_EQ(moss_base64_decode(dec, sizeof(dec), &n, "a*==", 4),
               MOSS_ERR_PARSE);
   MT_CHECK_EQ(moss_base64_encode(out, 4, &n, "hello", 5), MOSS_ERR_TOOBIG);
+  memset(out, 'x', sizeof(out));
+  MT_CHECK_EQ(moss_base64_encode(out, sizeof(out), &n, "", 0), MOSS_OK);
+  MT_CHECK_EQ(n, 0);
+  MT_CHECK_STR(out, "");
 }
 
 static void test_util(void) {
