@@ -63,21 +63,11 @@ berr(const struct bundle *b, int code, const char *fmt, ...) {
   return code;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 static bool parse_sha(const char *s, uint8_t out[SHA_LEN]) {
   if (strlen(s) != 2 * SHA_LEN)
     return false;
   for (size_t i = 0; i < SHA_LEN; i++) {
-    int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+    int hi = moss_hex_digit(s[2 * i]), lo = moss_hex_digit(s[2 * i + 1]);
     if (hi < 0 || lo < 0)
       return false;
     out[i] = (uint8_t)(hi << 4 | lo);

@@ -34,6 +34,9 @@ bool moss_ct_eq(const void *a, const void *b, size_t n);
 /* Wipe memory in a way the compiler may not elide. */
 void moss_zeroize(void *p, size_t n);
 
+/* Value of a hex digit (either case), or -1. */
+int moss_hex_digit(char c);
+
 /* CRC-32 (IEEE 802.3, reflected, init and xorout 0xFFFFFFFF), the one zlib
  * computes.  Incremental: crc = moss_crc32(crc, data, len), start with 0. */
 uint32_t moss_crc32(uint32_t crc, const void *data, size_t len);

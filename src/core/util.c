@@ -56,6 +56,13 @@ void moss_zeroize(void *p, size_t n) {
   while (n--) *v++ = 0;
 }
 
+int moss_hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 uint32_t moss_crc32(uint32_t crc, const void *data, size_t len) {
   const uint8_t *p = data;
   /* zlib takes uInt lengths; feed large buffers in pieces. */

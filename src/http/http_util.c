@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "moss/err.h"
+#include "moss/util.h"
 #include "moss/http_parse.h"
 
 static bool is_ows(char c) {
@@ -55,16 +56,6 @@ bool moss_http_query_next(struct moss_str *query, struct moss_str *key,
   return false;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 int moss_http_url_decode(char *dst, size_t dstsz, struct moss_str src,
                          bool plus_space, size_t *olen) {
   size_t o = 0;
@@ -82,8 +73,8 @@ int moss_http_url_decode(char *dst, size_t dstsz, struct moss_str src,
         ret = MOSS_ERR_PARSE;
         goto fail;
       }
-      hi = hexval(src.buf[i + 1]);
-      lo = hexval(src.buf[i + 2]);
+      hi = moss_hex_digit(src.buf[i + 1]);
+      lo = moss_hex_digit(src.buf[i + 2]);
       if (hi < 0 || lo < 0) {
         ret = MOSS_ERR_PARSE;
         goto fail;
