@@ -33,17 +33,25 @@ WS_SRCS := src/ws/ws_frame.c
 RPC_SRCS := src/rpc/frame.c src/rpc/rpc.c src/rpc/builtin.c \
   src/rpc/uart.c src/rpc/uart_chan.c
 
+# Digest authentication, nonce table, htdigest files, RPC ACLs (pure).
+AUTH_SRCS := src/auth/digest.c src/auth/digest_parse.c src/auth/nonce.c \
+  src/auth/htdigest.c src/auth/acl.c
+
 # The runtime above the board: config, RPC services, HTTP endpoints.
-RT_SRCS := src/rt/rt.c src/rt/rt_svc.c src/rt/rt_http.c \
+RT_SRCS := src/rt/rt.c src/rt/rt_svc.c src/rt/rt_http.c src/rt/rt_auth.c \
   src/http/http_server.c port/posix/pty.c
+
+# TLS layer over conn (mbedTLS), on-demand CA store.
+TLS_SRCS := src/tls/tls_ctx.c src/tls/tls_conn.c src/tls/tls_ca.c
 
 # Everything that goes into build/lib/libmoss.a (the device runtime).
 MOSS_LIB_SRCS := $(CORE_SRCS) $(FLASH_SRCS) $(PART_SRCS) $(FS_SRCS) \
   $(BOARD_SRCS) \
   $(CFG_SRCS) \
   $(HTTP_SRCS) $(WS_SRCS) \
-  $(RPC_SRCS) \
-  $(EV_SRCS) $(CONN_SRCS) $(PORT_SRCS) $(RT_SRCS)
+  $(RPC_SRCS) $(AUTH_SRCS) \
+  $(EV_SRCS) $(CONN_SRCS) $(PORT_SRCS) $(RT_SRCS) \
+  $(TLS_SRCS)
 
 # Host-only hardware models: build/lib/libmoss_emu.a.
 EMU_SRCS := emu/flash_emu.c board/esp32_sim.c
@@ -52,4 +60,4 @@ EMU_SRCS := emu/flash_emu.c board/esp32_sim.c
 MOSSD_SRCS := app/mossd/main.c
 MOS_SRCS := tools/mos/main.c tools/mos/tool_json.c tools/mos/tool_conn.c \
   tools/mos/tool_http.c tools/mos/tool_ws.c tools/mos/cmd_rpc.c \
-  tools/mos/cmd_config.c tools/mos/cmd_fs.c
+  tools/mos/cmd_config.c tools/mos/cmd_fs.c tools/mos/tool_auth.c tools/mos/tool_tls.c

@@ -28,7 +28,7 @@ OPT ?= -O2
 WARN := -Wall -Wextra -Werror -Wshadow -Wundef -Wstrict-prototypes \
   -Wmissing-prototypes -Wpointer-arith -Wvla -Wformat=2
 CPPFLAGS += -Iinclude -Iconfig -I$(MBEDTLS_DIR)/include \
-  -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' -D_GNU_SOURCE \
+  -DMBEDTLS_CONFIG_FILE='<mbedtls_config.h>' -D_GNU_SOURCE \
   -I/usr/include/cjson
 CFLAGS += -std=c11 $(OPT) -g $(WARN) -MMD -MP
 LDLIBS += -lcjson -lzip -lz -lyaml

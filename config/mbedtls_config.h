@@ -62,6 +62,9 @@
 #define MBEDTLS_PK_PARSE_EC_COMPRESSED
 #define MBEDTLS_GENPRIME
 
+/* Error texts for log lines and mos messages */
+#define MBEDTLS_ERROR_C
+
 /* Encodings */
 #define MBEDTLS_ASN1_PARSE_C
 #define MBEDTLS_ASN1_WRITE_C
@@ -72,6 +75,8 @@
 
 /* X.509 */
 #define MBEDTLS_X509_USE_C
+/* RSA-PSS signatures: TLS 1.3 with RSA certificates needs them. */
+#define MBEDTLS_X509_RSASSA_PSS_SUPPORT
 #define MBEDTLS_X509_CRT_PARSE_C
 #define MBEDTLS_X509_CRL_PARSE_C
 #define MBEDTLS_X509_CSR_PARSE_C
@@ -80,6 +85,9 @@
 /* PSA (needed by TLS 1.3) */
 #define MBEDTLS_PSA_CRYPTO_C
 #define MBEDTLS_USE_PSA_CRYPTO
+/* Volatile keys live in a static slot table: each TLS connection holds
+ * two (record keys) plus one during the handshake. */
+#define MBEDTLS_PSA_KEY_SLOT_COUNT 160
 
 /* TLS */
 #define MBEDTLS_SSL_TLS_C
@@ -89,6 +97,8 @@
 #define MBEDTLS_SSL_PROTO_TLS1_3
 #define MBEDTLS_SSL_TLS1_3_COMPATIBILITY_MODE
 #define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
+/* Required by TLS 1.3 in 3.6; moss frees the chain itself after the
+ * handshake (http.md §4.8). */
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_ALPN

@@ -17,8 +17,10 @@ endif
 MBEDTLS_SRCS := $(wildcard $(MBEDTLS_DIR)/library/*.c)
 MBEDTLS_OBJS := $(patsubst $(MBEDTLS_DIR)/library/%.c,$(BUILD)/mbedtls/%.o,$(MBEDTLS_SRCS))
 # Third-party code: its own warning set, never -Werror.
+# The config is named with <...>: with quotes, build_info.h would pick
+# mbedTLS's own include/mbedtls/mbedtls_config.h (same directory) first.
 MBEDTLS_CFLAGS := -std=c99 $(OPT) -g -Wall -Wno-unused -I$(MBEDTLS_DIR)/include \
-  -I$(MBEDTLS_DIR)/library -Iconfig -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' \
+  -I$(MBEDTLS_DIR)/library -Iconfig -DMBEDTLS_CONFIG_FILE='<mbedtls_config.h>' \
   $(filter -fsanitize=% -fno-%,$(CFLAGS))
 
 $(BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c config/mbedtls_config.h

@@ -265,6 +265,13 @@ struct moss_conn *moss_conn_layer_new(struct moss_ev *ev,
                                       const struct moss_conn_opts *o,
                                       const struct moss_conn_handlers *h,
                                       void *user);
+/* The same for a layer's listener (moss_conn_is_listener() is true,
+ * o->max_conns bounds the connections announced through it with
+ * moss_conn_layer_accepted()).  NULL on MOSS_ERR_NOMEM. */
+struct moss_conn *moss_conn_layer_new_listener(
+    struct moss_ev *ev, const struct moss_conn_ops *ops, size_t state_size,
+    const struct moss_conn_opts *o, const struct moss_conn_handlers *h,
+    void *user);
 void *moss_conn_layer_state(struct moss_conn *c);
 const void *moss_conn_layer_cstate(const struct moss_conn *c);
 /* Bytes moss_conn_layer_deliver() can take now (0 while paused). */

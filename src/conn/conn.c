@@ -60,6 +60,19 @@ struct moss_conn *moss_conn_layer_new(struct moss_ev *ev,
   return c;
 }
 
+struct moss_conn *moss_conn_layer_new_listener(
+    struct moss_ev *ev, const struct moss_conn_ops *ops, size_t state_size,
+    const struct moss_conn_opts *o, const struct moss_conn_handlers *h,
+    void *user) {
+  struct moss_conn *c = moss_conn_layer_new(ev, ops, state_size, o, h, user);
+  if (c == NULL)
+    return NULL;
+  c->flags |= CF_LISTENER;
+  c->u.l.max_conns =
+      o && o->max_conns ? o->max_conns : MOSS_CONN_DEFAULT_MAX_CONNS;
+  return c;
+}
+
 void *moss_conn_layer_state(struct moss_conn *c) {
   return CONN_STATE(c);
 }

@@ -135,8 +135,8 @@ static int compact(struct moss_fs_file *f) {
     int rc = admit(fs, need + commit_reserve(f));
     if (rc < 0)
       return rc;
-    rc = moss_fsi_ensure_data(
-        fs, need); /* may move f->tab addresses, not indices */
+    rc = moss_fsi_ensure(fs, need); /* may move f->tab addresses, not
+                                       indices */
     if (rc < 0)
       return rc;
     struct fs_piece p = {.kind = FS_P_EXTCOPY, .ext = &f->tab[i], .len = j - i};
@@ -153,29 +153,43 @@ static int compact(struct moss_fs_file *f) {
   return f->n_ext + 2 > fs->emax ? MOSS_ERR_TOOBIG : MOSS_OK;
 }
 
-/* Append one DATA record of n bytes (n <= maxpay) for offset off. */
+/* Append DATA records for n bytes at file offset off.  A piece that
+ * would not fit in the head is cut to fill it first: no sector keeps a
+ * reserved tail, so packing is what makes a full filesystem hold its
+ * nominal capacity. */
 static int data_record(struct moss_fs_file *f, uint32_t off, const uint8_t *src,
                        uint32_t n) {
   struct moss_fs *fs = f->fs;
-  int rc = MOSS_OK;
-  if (f->n_ext + 2 > fs->emax)
-    rc = compact(f);
-  if (rc < 0)
-    return rc;
-  uint32_t need = fs_recsize(fs, n);
-  rc = admit(fs, need + commit_reserve(f));
-  if (rc < 0)
-    return rc;
-  rc = moss_fsi_ensure_data(fs, need);
-  if (rc < 0)
-    return rc;
-  struct fs_piece p = {.kind = FS_P_MEM, .mem = src, .len = n};
-  uint32_t a;
-  rc = moss_fsi_rec_write(fs, FS_REC_DATA, f->fid, &p, 1, &a);
-  if (rc < 0)
-    return rc;
-  charge(f, need);
-  overlay(f, off, n, a);
+  while (n > 0) {
+    int rc = MOSS_OK;
+    if (f->n_ext + 2 > fs->emax)
+      rc = compact(f);
+    if (rc < 0)
+      return rc;
+    uint32_t c = MOSS_MIN(n, fs->maxpay);
+    rc = admit(fs, fs_recsize(fs, c) + commit_reserve(f));
+    if (rc < 0)
+      return rc;
+    /* Ask only for a small piece: a head (or a GC result) with less room
+     * than c is filled rather than closed with its tail unused. */
+    rc = moss_fsi_ensure(fs, fs_recsize(fs, MOSS_MIN(c, FS_MIN_CHUNK)));
+    if (rc < 0)
+      return rc;
+    uint32_t room = moss_fsi_head_room(fs);
+    if (room < c)
+      c = MOSS_MAX(room, MOSS_MIN(c, FS_MIN_CHUNK));
+    uint32_t need = fs_recsize(fs, c);
+    struct fs_piece p = {.kind = FS_P_MEM, .mem = src, .len = c};
+    uint32_t a;
+    rc = moss_fsi_rec_write(fs, FS_REC_DATA, f->fid, &p, 1, &a);
+    if (rc < 0)
+      return rc;
+    charge(f, need);
+    overlay(f, off, c, a);
+    off += c;
+    src += c;
+    n -= c;
+  }
   return MOSS_OK;
 }
 
@@ -360,7 +374,7 @@ static int locate(struct moss_fs_file *f, struct fs_ent *e, uint32_t pos,
   uint32_t ta = moss_fsi_table_addr(e);
   while (f->c_idx < e->n_ext) {
     uint8_t b[8];
-    int rc = moss_flash_read(f->fs->fl, ta + 8 * f->c_idx, b, 8);
+    int rc = moss_fsi_read(f->fs, ta + 8 * f->c_idx, b, 8);
     if (rc < 0)
       return rc;
     uint32_t a = moss_get_le32(b), len = moss_get_le32(b + 4);
@@ -401,7 +415,7 @@ int moss_fs_read(struct moss_fs_file *f, void *buf, size_t len) {
     uint8_t *dst = (uint8_t *)buf + done;
     if (a == FS_HOLE)
       memset(dst, 0, c);
-    else if ((rc = moss_flash_read(f->fs->fl, a, dst, c)) < 0)
+    else if ((rc = moss_fsi_read(f->fs, a, dst, c)) < 0)
       return rc;
     f->pos += c;
     done += c;
@@ -431,13 +445,7 @@ int moss_fs_write(struct moss_fs_file *f, const void *buf, size_t len) {
     if (rc < 0)
       return rc;
     if (f->wb_len == 0 && len - done >= FS_WBUF) {
-      struct moss_fs *fs = f->fs;
-      c = (uint32_t)MOSS_MIN(len - done, (size_t)fs->maxpay);
-      /* Fill the head's data area before opening a new sector: packing
-       * matters for how much a nearly full FS can hold. */
-      if (fs->head >= 0 && fs->head_off + FS_RH + FS_WBUF <= fs->dlimit &&
-          fs->dlimit - fs->head_off - FS_RH < c)
-        c = fs->dlimit - fs->head_off - FS_RH;
+      c = (uint32_t)MOSS_MIN(len - done, (size_t)f->fs->maxpay);
       rc = data_record(f, f->pos, src + done, c);
       if (rc < 0)
         return rc;

@@ -1,8 +1,15 @@
 /*
  * Private definitions of the flash filesystem (src/fs/); functions shared
  * between its files are moss_fsi_* (exported from libmoss.a, so they carry
- * the prefix) and not for use outside src/fs/.  The on-flash
- * format is described in docs/design/fs.md; the constants here are it.
+ * the prefix) and not for use outside src/fs/.  The on-flash format is
+ * described in docs/design/fs.md; the constants here are it.
+ *
+ * Addresses.  Every address the FS keeps (extent tables, commit addresses)
+ * is logical: lid * P + offset, where lid is the logical sector id written
+ * in the sector header.  fs->lmap translates a lid to the physical sector
+ * that holds it now; garbage collection may move a sector's records to
+ * another physical sector under the same lid without touching the commit
+ * records that point into it.
  */
 #ifndef MOSS_FS_INT_H
 #define MOSS_FS_INT_H
@@ -14,6 +21,7 @@
 
 /* Sector header (first SH bytes of a sector in use, padded to the unit). */
 #define FS_SEC_MAGIC 0x3153464Du /* "MFS1" */
+#define FS_VERSION 2u
 #define FS_SH 32u
 /* Record header. */
 #define FS_REC_MAGIC 0x6Du
@@ -27,19 +35,28 @@
 #define FS_HOLE 0xFFFFFFFFu
 #define FS_STAGE 256u
 #define FS_WBUF 256u
+/* No physical sector holds this lid. */
+#define FS_NOLID 0xFFFFu
+/* A data write is split to fill the head sector when at least this much
+ * payload fits there, rather than leaving the tail unused. */
+#define FS_MIN_CHUNK 64u
 
 enum fs_sec_state { FS_SEC_DIRTY = 0, FS_SEC_ERASED, FS_SEC_USED };
 
+/* Per physical sector. */
 struct fs_sec {
-  uint32_t seq; /* log order of a used sector */
-  uint32_t end; /* end of the valid log in a used sector */
+  uint32_t seq;   /* log order of a used sector */
+  uint32_t end;   /* end of the valid log in a used sector */
+  uint16_t first; /* offset of its first record */
+  uint16_t lid;   /* logical id of a used sector */
   uint8_t state;
+  uint8_t zombie; /* dirty, but may still carry a valid header */
 };
 
 /* One committed file: 16 bytes of RAM. */
 struct fs_ent {
   uint32_t fid;
-  uint32_t caddr; /* flash address of its latest commit record */
+  uint32_t caddr; /* logical address of its latest commit record */
   uint32_t size;
   uint16_t n_ext;
   uint8_t hash;
@@ -47,9 +64,18 @@ struct fs_ent {
 };
 
 struct fs_ext {
-  uint32_t addr; /* flash address of the bytes, or FS_HOLE */
+  uint32_t addr; /* logical address of the bytes, or FS_HOLE */
   uint32_t len;
 };
+
+/* One step of a garbage-collection plan (see fs_log.c): the record at
+ * offset src of the victim (src == FS_GC_EXTRA: a new commit for file
+ * slot a) goes to offset dst of the destination; n > 0 copies only the
+ * payload bytes [a, a + n) of a DATA record (offsets in the victim). */
+struct fs_gcent {
+  uint16_t src, dst, a, n;
+};
+#define FS_GC_EXTRA 0xFFFFu
 
 struct moss_fs_file {
   struct moss_fs *fs;
@@ -76,22 +102,26 @@ struct moss_fs {
   uint32_t P;      /* sector size */
   uint32_t N;      /* sectors */
   uint32_t U;      /* record alignment unit, >= write_align */
-  uint32_t ds;     /* offset of the first record in a sector */
-  uint32_t dlimit; /* DATA records end at or below this sector offset */
+  uint32_t ds;     /* offset of the first record in a fresh sector */
   uint32_t maxpay; /* largest data payload of one record */
   uint32_t emax;   /* extent table capacity */
   uint64_t usable; /* admission limit for live bytes */
   uint32_t next_seq, next_fid;
-  int32_t head; /* sector being appended, -1 none */
+  int32_t head; /* physical sector being appended, -1 none */
   uint32_t head_off;
   uint32_t nfree;
+  uint32_t nzombie;
   uint32_t rr; /* round-robin cursor for picking free sectors */
   uint64_t live, pending;
-  bool in_gc;
-  struct fs_sec *sec;
+  struct fs_sec *sec;    /* N, by physical index */
+  uint16_t *lmap;        /* N, lid -> physical index or FS_NOLID */
   struct fs_ent *ent;
   uint32_t nent, maxent;
-  struct fs_ext *scratch; /* emax entries, for GC */
+  struct fs_ext *scratch; /* emax entries, for GC and checks */
+  uint32_t scratch_fid;   /* file whose table scratch holds, 0 none */
+  struct fs_gcent *plan;  /* plan_cap entries */
+  uint32_t plan_cap;
+  uint32_t marks[(MOSS_FS_MAX_FILES + 31) / 32]; /* GC: files to recommit */
   struct moss_fs_file *files;
   uint8_t stage[FS_STAGE];
 };
@@ -101,7 +131,7 @@ enum fs_piece_kind { FS_P_MEM, FS_P_FLASH, FS_P_EXTSER, FS_P_EXTCOPY };
 struct fs_piece {
   uint8_t kind;
   const void *mem;          /* FS_P_MEM */
-  uint32_t addr;            /* FS_P_FLASH (FS_HOLE = zeros) */
+  uint32_t addr;            /* FS_P_FLASH, logical (FS_HOLE = zeros) */
   uint32_t len;             /* MEM/FLASH bytes; EXT* entry count */
   const struct fs_ext *ext; /* EXTSER: serialize; EXTCOPY: copy data */
 };
@@ -115,22 +145,27 @@ static inline uint32_t fs_recsize(const struct moss_fs *fs, uint32_t len) {
 static inline uint32_t fs_cpaylen(uint32_t namelen, uint32_t n_ext) {
   return FS_CMETA + fs_align(namelen, 4) + 8u * n_ext;
 }
-static inline uint32_t fs_sector_of(const struct moss_fs *fs, uint32_t a) {
+static inline uint32_t fs_lid_of(const struct moss_fs *fs, uint32_t a) {
   return a / fs->P;
 }
 
 /* fs_log.c */
-int moss_fsi_geometry(struct moss_fs *fs, const struct moss_flash *fl);
+int moss_fsi_geometry(struct moss_fs *fs, const struct moss_flash *fl,
+                      uint32_t U);
 uint64_t moss_fsi_ent_live(const struct moss_fs *fs, const struct fs_ent *e);
 uint32_t moss_fsi_name_hash(const char *name, size_t len);
 struct fs_ent *moss_fsi_find_fid(struct moss_fs *fs, uint32_t fid);
 struct fs_ent *moss_fsi_find_name(struct moss_fs *fs, const char *name,
                                   size_t len);
+/* Read n bytes at logical address a (within one sector). */
+int moss_fsi_read(struct moss_fs *fs, uint32_t a, void *buf, uint32_t n);
 int moss_fsi_read_name(struct moss_fs *fs, const struct fs_ent *e, char *out);
 /* Make room for a record of need bytes in the head (opening sectors,
- * running GC); _data keeps DATA records below dlimit. */
+ * running GC). */
 int moss_fsi_ensure(struct moss_fs *fs, uint32_t need);
-int moss_fsi_ensure_data(struct moss_fs *fs, uint32_t need);
+/* Payload bytes a DATA record may carry in the head right now without
+ * opening a sector: 0 when the head is absent or nearly full. */
+uint32_t moss_fsi_head_room(const struct moss_fs *fs);
 int moss_fsi_rec_write(struct moss_fs *fs, uint8_t type, uint32_t fid,
                        const struct fs_piece *pc, uint32_t npc,
                        uint32_t *paddr);
@@ -144,9 +179,11 @@ int moss_fsi_load_table(struct moss_fs *fs, const struct fs_ent *e,
                         struct fs_ext *out);
 uint32_t moss_fsi_table_addr(const struct fs_ent *e);
 int moss_fsi_gc_one(struct moss_fs *fs);
+/* Parse a record header at sector offset off; *size gets the bytes to
+ * the next record (padded record + its skip). */
 int moss_fsi_parse_rh(const struct moss_fs *fs, const uint8_t *h, uint32_t off,
                       uint8_t *type, uint32_t *fid, uint32_t *len,
-                      uint32_t *pcrc);
+                      uint32_t *pcrc, uint32_t *size);
 int moss_fsi_crc_flash(struct moss_fs *fs, uint32_t addr, uint32_t len,
                        uint32_t *crc);
 int moss_fsi_ent_set(struct moss_fs *fs, uint32_t fid, uint32_t caddr,

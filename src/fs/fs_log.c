@@ -1,16 +1,22 @@
 /*
- * The log: geometry, the in-RAM index, space management, record writing
- * and garbage collection.
+ * The log: geometry, logical addressing, the in-RAM index, space
+ * management, record writing and garbage collection.
  *
  * Invariants this file keeps:
- *  - a record is written only into the head sector, strictly after every
- *    earlier record, each write_align unit programmed once;
+ *  - records are appended only to the head, which is always the sector
+ *    with the highest seq, strictly after every earlier record, each
+ *    write_align unit programmed once;
+ *  - a GC destination sector is written in full before its header, so it
+ *    does not exist for mount until it is complete;
  *  - nothing referenced by a committed table is ever erased: GC copies the
- *    live records of the oldest sector and re-commits their files before
- *    it erases that sector;
- *  - GC always takes the oldest sector (FIFO), so a DELETE record or a
- *    rename's kill can be dropped with its sector: every older record for
- *    the same file lived in that sector or in one erased before it.
+ *    live records of the victim (or keeps them at the same logical
+ *    address) and re-commits moved files before it erases the victim;
+ *  - GC always takes the sector with the lowest seq (FIFO), so a DELETE
+ *    record or a rename's kill can be dropped with it: every older record
+ *    for the same file lived in that sector or in one erased before it;
+ *  - at least one sector besides the head is free between operations
+ *    (the GC destination); docs/design/fs.md, "Space", says why one is
+ *    enough.
  */
 #include <string.h>
 
@@ -18,36 +24,36 @@
 #include "moss/err.h"
 #include "moss/util.h"
 
-int moss_fsi_geometry(struct moss_fs *fs, const struct moss_flash *fl) {
+int moss_fsi_geometry(struct moss_fs *fs, const struct moss_flash *fl,
+                      uint32_t U) {
   uint32_t P = fl->erase_size, W = fl->write_align ? fl->write_align : 1;
   if (P < 1024 || P > 65536 || (P & (P - 1)) || fl->size % P)
     return MOSS_ERR_INVAL;
   if (W > 64 || (W & (W - 1)))
     return MOSS_ERR_INVAL;
-  if (fl->size / P < MOSS_FS_MIN_SECTORS)
+  if (fl->size / P < MOSS_FS_MIN_SECTORS || fl->size / P >= FS_NOLID)
     return MOSS_ERR_INVAL;
-  fs->fl = fl;
+  if (U == 0)
+    U = W < 8 ? 8 : W;
+  if (U < 8 || U > 64 || (U & (U - 1)) || U < W)
+    return MOSS_ERR_INVAL;
   fs->P = P;
-  fs->N = fl->size / P;
-  fs->U = W < 8 ? 8 : W;
-  fs->ds = fs_align(FS_SH, fs->U);
+  fs->N = (uint32_t)(fl->size / P);
+  fs->U = U;
+  fs->ds = fs_align(FS_SH, U);
   /* Extent table capacity: bounded so that one commit record (the
-   * largest metadata record) is small. */
+   * largest metadata record) stays a small part of a sector. */
   uint32_t cap = (P - fs->ds - FS_RH - FS_CMETA - MOSS_FS_NAME_MAX) / 8;
   fs->emax = MOSS_MIN(fs->N + 16, 96u);
   if (fs->emax > cap / 2)
     fs->emax = cap / 2;
-  /* DATA records end at or below dlimit: every sector keeps room for the
-   * largest commit record, so GC moving a sector full of one file's live
-   * data can always write that file's new commit into the same fresh
-   * sector ("Space" in docs/design/fs.md). */
-  fs->dlimit =
-      P - fs_align(FS_RH + fs_cpaylen(MOSS_FS_NAME_MAX, fs->emax), fs->U);
-  fs->maxpay = fs->dlimit - fs->ds - FS_RH;
-  /* Three sectors' worth stay out of reach of files: one free sector for
-   * GC to copy into, one head abandoned at mount, one of slack for the
-   * commit records GC rewrites (docs/design/fs.md, "Space"). */
-  fs->usable = (uint64_t)(fs->N - 3) * (fs->dlimit - fs->ds);
+  fs->maxpay = P - fs->ds - FS_RH;
+  /* Every record placed by a GC plan takes at least 32 bytes. */
+  fs->plan_cap = (P - fs->ds) / 32 + 2;
+  /* One free sector is GC's destination; half a sector of slack covers
+   * the unused tails of closed heads (docs/design/fs.md, "Space"). */
+  fs->usable =
+      (uint64_t)(fs->N - 1) * (P - fs->ds) - (P - fs->ds) / 2;
   fs->head = -1;
   return MOSS_OK;
 }
@@ -68,9 +74,18 @@ struct fs_ent *moss_fsi_find_fid(struct moss_fs *fs, uint32_t fid) {
   return NULL;
 }
 
+int moss_fsi_read(struct moss_fs *fs, uint32_t a, void *buf, uint32_t n) {
+  uint32_t lid = a / fs->P, off = a % fs->P;
+  if (a == FS_HOLE || lid >= fs->N || n > fs->P - off)
+    return MOSS_ERR_CORRUPT;
+  uint32_t p = fs->lmap[lid];
+  if (p == FS_NOLID)
+    return MOSS_ERR_CORRUPT;
+  return moss_flash_read(fs->fl, p * fs->P + off, buf, n);
+}
+
 int moss_fsi_read_name(struct moss_fs *fs, const struct fs_ent *e, char *out) {
-  int rc =
-      moss_flash_read(fs->fl, e->caddr + FS_RH + FS_CMETA, out, e->namelen);
+  int rc = moss_fsi_read(fs, e->caddr + FS_RH + FS_CMETA, out, e->namelen);
   out[rc == MOSS_OK ? e->namelen : 0] = '\0';
   return rc;
 }
@@ -108,6 +123,8 @@ int moss_fsi_ent_set(struct moss_fs *fs, uint32_t fid, uint32_t caddr,
   e->namelen = (uint8_t)namelen;
   e->hash = (uint8_t)moss_fsi_name_hash(name, namelen);
   fs->live += moss_fsi_ent_live(fs, e);
+  if (fs->scratch_fid == fid)
+    fs->scratch_fid = 0;
   return MOSS_OK;
 }
 
@@ -117,27 +134,34 @@ void moss_fsi_ent_del(struct moss_fs *fs, uint32_t fid) {
     return;
   fs->live -= moss_fsi_ent_live(fs, e);
   *e = fs->ent[--fs->nent];
+  fs->scratch_fid = 0;
 }
 
 uint32_t moss_fsi_table_addr(const struct fs_ent *e) {
   return e->caddr + FS_RH + FS_CMETA + fs_align(e->namelen, 4);
 }
 
-int moss_fsi_load_table(struct moss_fs *fs, const struct fs_ent *e,
-                        struct fs_ext *out) {
-  uint32_t a = moss_fsi_table_addr(e);
+static int read_table(struct moss_fs *fs, uint32_t a, uint32_t n,
+                      struct fs_ext *out) {
   uint8_t b[64];
-  for (uint32_t i = 0; i < e->n_ext; i += 8) {
-    uint32_t n = MOSS_MIN(8u, e->n_ext - i);
-    int rc = moss_flash_read(fs->fl, a + i * 8, b, n * 8);
+  for (uint32_t i = 0; i < n; i += 8) {
+    uint32_t k = MOSS_MIN(8u, n - i);
+    int rc = moss_fsi_read(fs, a + i * 8, b, k * 8);
     if (rc < 0)
       return rc;
-    for (uint32_t k = 0; k < n; k++) {
-      out[i + k].addr = moss_get_le32(b + 8 * k);
-      out[i + k].len = moss_get_le32(b + 8 * k + 4);
+    for (uint32_t j = 0; j < k; j++) {
+      out[i + j].addr = moss_get_le32(b + 8 * j);
+      out[i + j].len = moss_get_le32(b + 8 * j + 4);
     }
   }
   return MOSS_OK;
+}
+
+int moss_fsi_load_table(struct moss_fs *fs, const struct fs_ent *e,
+                        struct fs_ext *out) {
+  if (out == fs->scratch)
+    fs->scratch_fid = 0;
+  return read_table(fs, moss_fsi_table_addr(e), e->n_ext, out);
 }
 
 int moss_fsi_crc_flash(struct moss_fs *fs, uint32_t addr, uint32_t len,
@@ -146,7 +170,7 @@ int moss_fsi_crc_flash(struct moss_fs *fs, uint32_t addr, uint32_t len,
   uint32_t c = 0;
   while (len > 0) {
     uint32_t n = MOSS_MIN(len, (uint32_t)sizeof(b));
-    int rc = moss_flash_read(fs->fl, addr, b, n);
+    int rc = moss_fsi_read(fs, addr, b, n);
     if (rc < 0)
       return rc;
     c = moss_crc32(c, b, n);
@@ -159,7 +183,7 @@ int moss_fsi_crc_flash(struct moss_fs *fs, uint32_t addr, uint32_t len,
 
 int moss_fsi_parse_rh(const struct moss_fs *fs, const uint8_t *h, uint32_t off,
                       uint8_t *type, uint32_t *fid, uint32_t *len,
-                      uint32_t *pcrc) {
+                      uint32_t *pcrc, uint32_t *size) {
   if (h[0] != FS_REC_MAGIC)
     return MOSS_ERR_CORRUPT;
   if (moss_crc32(0, h, 20) != moss_get_le32(h + 20))
@@ -168,10 +192,15 @@ int moss_fsi_parse_rh(const struct moss_fs *fs, const uint8_t *h, uint32_t off,
   *fid = moss_get_le32(h + 4);
   *len = moss_get_le32(h + 8);
   *pcrc = moss_get_le32(h + 12);
+  uint32_t skip = moss_get_le32(h + 16);
   if (*type < FS_REC_DATA || *type > FS_REC_DELETE)
     return MOSS_ERR_CORRUPT;
-  if (off > fs->P || *len > fs->P - off || FS_RH > fs->P - off - *len)
+  if (off > fs->P || FS_RH > fs->P - off || *len > fs->P - off - FS_RH)
     return MOSS_ERR_CORRUPT;
+  uint32_t rs = fs_recsize(fs, *len);
+  if (rs > fs->P - off || skip % fs->U || skip > fs->P - off - rs)
+    return MOSS_ERR_CORRUPT;
+  *size = rs + skip;
   return MOSS_OK;
 }
 
@@ -201,7 +230,7 @@ static int read_or_zero(struct moss_fs *fs, uint32_t addr, uint8_t *buf,
     memset(buf, 0, n);
     return MOSS_OK;
   }
-  return moss_flash_read(fs->fl, addr, buf, n);
+  return moss_fsi_read(fs, addr, buf, n);
 }
 
 /* Produce up to n bytes of the concatenated pieces; returns the count. */
@@ -255,8 +284,9 @@ static int piter_read(struct moss_fs *fs, struct piter *it, uint8_t *buf,
 
 /* ---- sectors and records -------------------------------------------- */
 
-static int open_sector(struct moss_fs *fs) {
-  fs->head = -1;
+/* Pick a free physical sector (round robin: wear levelling) and make sure
+ * it is erased.  It stays not-USED until its header is written. */
+static int pick_free(struct moss_fs *fs, uint32_t *out) {
   uint32_t s = fs->N;
   for (uint32_t k = 0; k < fs->N; k++) {
     uint32_t c = (fs->rr + k) % fs->N;
@@ -273,45 +303,97 @@ static int open_sector(struct moss_fs *fs) {
     int rc = moss_flash_erase(fs->fl, s * fs->P, fs->P);
     if (rc < 0)
       return rc;
-    sc->state = FS_SEC_ERASED;
+    if (sc->zombie) {
+      sc->zombie = 0;
+      fs->nzombie--;
+    }
   }
   /* From here the sector is no longer known-erased, whatever happens. */
   sc->state = FS_SEC_DIRTY;
+  *out = s;
+  return MOSS_OK;
+}
+
+/* Write the header that makes physical sector s hold lid (the newest
+ * sector of the log, records from first up to end). */
+static int write_sh(struct moss_fs *fs, uint32_t s, uint32_t lid,
+                    uint32_t first, uint32_t end) {
   uint8_t *h = fs->stage;
   memset(h, 0xFF, fs->ds);
   memset(h, 0, FS_SH);
   moss_put_le32(h, FS_SEC_MAGIC);
-  h[4] = 1; /* format version */
+  h[4] = FS_VERSION;
+  uint8_t lg = 0;
+  while ((1u << lg) < fs->U)
+    lg++;
+  h[5] = lg;
+  moss_put_le16(h + 6, (uint16_t)lid);
   moss_put_le32(h + 8, fs->next_seq);
   moss_put_le32(h + 12, fs->P);
   moss_put_le32(h + 16, fs->N);
+  moss_put_le16(h + 20, (uint16_t)first);
   moss_put_le32(h + 28, moss_crc32(0, h, 28));
   int rc = moss_flash_write(fs->fl, s * fs->P, h, fs->ds);
   if (rc < 0)
     return rc;
+  struct fs_sec *sc = &fs->sec[s];
   sc->state = FS_SEC_USED;
   sc->seq = fs->next_seq++;
-  sc->end = fs->ds;
+  sc->lid = (uint16_t)lid;
+  sc->first = (uint16_t)first;
+  sc->end = end;
+  fs->lmap[lid] = (uint16_t)s;
   fs->nfree--;
+  return MOSS_OK;
+}
+
+static int open_sector(struct moss_fs *fs) {
+  fs->head = -1;
+  uint32_t lid = 0, s;
+  while (lid < fs->N && fs->lmap[lid] != FS_NOLID)
+    lid++;
+  if (lid == fs->N)
+    return MOSS_ERR_INTERNAL; /* nfree > 0 implies a free lid */
+  int rc = pick_free(fs, &s);
+  if (rc == MOSS_OK)
+    rc = write_sh(fs, s, lid, fs->ds, fs->ds);
+  if (rc < 0)
+    return rc;
   fs->head = (int32_t)s;
   fs->head_off = fs->ds;
   return MOSS_OK;
 }
 
-static int fs_ensure_lim(struct moss_fs *fs, uint32_t need, uint32_t lim) {
-  if (need > lim - fs->ds)
+/* Sectors a mount found superseded by a GC copy still carry a valid
+ * header: erase them before anything else is written, so that they can
+ * never come back once their lid is reused or freed. */
+static int erase_zombies(struct moss_fs *fs) {
+  for (uint32_t s = 0; s < fs->N && fs->nzombie > 0; s++) {
+    struct fs_sec *sc = &fs->sec[s];
+    if (!sc->zombie)
+      continue;
+    int rc = moss_flash_erase(fs->fl, s * fs->P, fs->P);
+    if (rc < 0)
+      return rc;
+    sc->zombie = 0;
+    sc->state = FS_SEC_ERASED;
+    fs->nzombie--;
+  }
+  return MOSS_OK;
+}
+
+int moss_fsi_ensure(struct moss_fs *fs, uint32_t need) {
+  if (need > fs->P - fs->ds)
     return MOSS_ERR_TOOBIG;
+  int rc = erase_zombies(fs);
+  if (rc < 0)
+    return rc;
   for (uint32_t it = 0; it < 2 * fs->N + 4; it++) {
-    if (fs->head >= 0 && fs->head_off + need <= lim)
+    if (fs->head >= 0 && fs->head_off + need <= fs->P)
       return MOSS_OK;
-    /* Two free sectors are GC's: one for a GC cut by power loss (its
-     * sector is abandoned at mount) and one for the retry. */
-    uint32_t reserve = fs->in_gc ? 0 : 2;
-    int rc;
-    if (fs->nfree > reserve)
+    /* The last free sector is GC's destination. */
+    if (fs->nfree > 1)
       rc = open_sector(fs);
-    else if (fs->in_gc)
-      return MOSS_ERR_NOSPC;
     else
       rc = moss_fsi_gc_one(fs);
     if (rc < 0)
@@ -320,25 +402,23 @@ static int fs_ensure_lim(struct moss_fs *fs, uint32_t need, uint32_t lim) {
   return MOSS_ERR_NOSPC;
 }
 
-int moss_fsi_ensure(struct moss_fs *fs, uint32_t need) {
-  return fs_ensure_lim(fs, need, fs->P);
+uint32_t moss_fsi_head_room(const struct moss_fs *fs) {
+  if (fs->head < 0 || fs->P - fs->head_off < FS_RH + FS_MIN_CHUNK)
+    return 0;
+  return fs->P - fs->head_off - FS_RH;
 }
 
-int moss_fsi_ensure_data(struct moss_fs *fs, uint32_t need) {
-  return fs_ensure_lim(fs, need, fs->dlimit);
-}
-
-int moss_fsi_rec_write(struct moss_fs *fs, uint8_t type, uint32_t fid,
-                       const struct fs_piece *pc, uint32_t npc,
-                       uint32_t *paddr) {
+/* Write one record at offset off of physical sector s, followed by skip
+ * unwritten bytes.  The payload CRC goes into the header, which is
+ * written first. */
+static int rec_write_at(struct moss_fs *fs, uint32_t s, uint32_t off,
+                        uint32_t skip, uint8_t type, uint32_t fid,
+                        const struct fs_piece *pc, uint32_t npc) {
   uint32_t len = 0, crc = 0;
   for (uint32_t i = 0; i < npc; i++)
     len += piece_len(&pc[i]);
-  uint32_t rs = fs_recsize(fs, len);
-  if (fs->head < 0 || fs->head_off + rs > fs->P)
+  if (off + fs_recsize(fs, len) + skip > fs->P)
     return MOSS_ERR_INTERNAL;
-  /* Pass 1: the payload CRC goes into the header, which is written
-   * first. */
   struct piter it = {pc, npc, 0, 0, 0, 0};
   for (;;) {
     int n = piter_read(fs, &it, fs->stage, FS_STAGE);
@@ -348,7 +428,6 @@ int moss_fsi_rec_write(struct moss_fs *fs, uint8_t type, uint32_t fid,
       break;
     crc = moss_crc32(crc, fs->stage, (size_t)n);
   }
-  uint32_t base = (uint32_t)fs->head * fs->P + fs->head_off;
   uint8_t *h = fs->stage;
   memset(h, 0, FS_RH);
   h[0] = FS_REC_MAGIC;
@@ -356,19 +435,16 @@ int moss_fsi_rec_write(struct moss_fs *fs, uint8_t type, uint32_t fid,
   moss_put_le32(h + 4, fid);
   moss_put_le32(h + 8, len);
   moss_put_le32(h + 12, crc);
-  moss_put_le32(h + 16, 0xFFFFFFFFu);
+  moss_put_le32(h + 16, skip);
   moss_put_le32(h + 20, moss_crc32(0, h, 20));
-  /* Pass 2: stream header + payload + padding in stage-sized writes. */
+  /* Stream header + payload + padding in stage-sized writes. */
   struct piter it2 = {pc, npc, 0, 0, 0, 0};
-  uint32_t fill = FS_RH, w = base, left = len;
-  int rc = MOSS_OK;
+  uint32_t fill = FS_RH, w = s * fs->P + off, left = len;
   for (;;) {
     if (left > 0 && fill < FS_STAGE) {
       int n = piter_read(fs, &it2, fs->stage + fill, FS_STAGE - fill);
-      if (n <= 0) {
-        rc = n < 0 ? n : MOSS_ERR_INTERNAL;
-        goto fail;
-      }
+      if (n <= 0)
+        return n < 0 ? n : MOSS_ERR_INTERNAL;
       fill += (uint32_t)n;
       left -= (uint32_t)n;
       continue;
@@ -379,31 +455,46 @@ int moss_fsi_rec_write(struct moss_fs *fs, uint8_t type, uint32_t fid,
       memset(fs->stage + fill, 0xFF, out - fill);
     }
     if (out > 0) {
-      rc = moss_flash_write(fs->fl, w, fs->stage, out);
+      int rc = moss_flash_write(fs->fl, w, fs->stage, out);
       if (rc < 0)
-        goto fail;
+        return rc;
       w += out;
     }
     fill = 0;
     if (left == 0)
-      break;
+      return MOSS_OK;
   }
-  fs->head_off += rs;
-  fs->sec[fs->head].end = fs->head_off;
-  if (paddr)
-    *paddr = base + FS_RH;
-  return MOSS_OK;
-fail:
-  /* Whatever reached the flash past the last record is unusable until
-   * the sector is erased: close the head. */
-  fs->head = -1;
-  return rc;
 }
 
-int moss_fsi_write_commit(struct moss_fs *fs, uint32_t fid, const char *name,
-                          uint32_t namelen, uint32_t size, uint32_t kill,
-                          const struct fs_piece *table, uint32_t n_ext,
-                          uint32_t *caddr) {
+int moss_fsi_rec_write(struct moss_fs *fs, uint8_t type, uint32_t fid,
+                       const struct fs_piece *pc, uint32_t npc,
+                       uint32_t *paddr) {
+  uint32_t len = 0;
+  for (uint32_t i = 0; i < npc; i++)
+    len += piece_len(&pc[i]);
+  uint32_t rs = fs_recsize(fs, len);
+  if (fs->head < 0 || fs->head_off + rs > fs->P)
+    return MOSS_ERR_INTERNAL;
+  uint32_t s = (uint32_t)fs->head, off = fs->head_off;
+  int rc = rec_write_at(fs, s, off, 0, type, fid, pc, npc);
+  if (rc < 0) {
+    /* Whatever reached the flash past the last record is unusable until
+     * the sector is erased: close the head. */
+    fs->head = -1;
+    return rc;
+  }
+  fs->head_off += rs;
+  fs->sec[s].end = fs->head_off;
+  if (paddr)
+    *paddr = fs->sec[s].lid * fs->P + off + FS_RH;
+  return MOSS_OK;
+}
+
+/* A commit record at (s, off) followed by skip bytes. */
+static int commit_at(struct moss_fs *fs, uint32_t s, uint32_t off,
+                     uint32_t skip, uint32_t fid, const char *name,
+                     uint32_t namelen, uint32_t size, uint32_t kill,
+                     const struct fs_piece *table, uint32_t n_ext) {
   uint8_t meta[FS_CMETA + MOSS_FS_NAME_MAX + 4];
   uint32_t ml = FS_CMETA + fs_align(namelen, 4);
   memset(meta, 0, sizeof(meta));
@@ -413,79 +504,371 @@ int moss_fsi_write_commit(struct moss_fs *fs, uint32_t fid, const char *name,
   meta[10] = (uint8_t)namelen;
   memcpy(meta + FS_CMETA, name, namelen);
   struct fs_piece pc[2] = {{.kind = FS_P_MEM, .mem = meta, .len = ml}, *table};
-  uint32_t pa;
-  int rc = moss_fsi_rec_write(fs, FS_REC_COMMIT, fid, pc, 2, &pa);
-  if (rc == MOSS_OK)
-    *caddr = pa - FS_RH;
-  return rc;
+  return rec_write_at(fs, s, off, skip, FS_REC_COMMIT, fid, pc, 2);
 }
 
-/* ---- garbage collection --------------------------------------------- */
-
-static bool in_sector(const struct moss_fs *fs, uint32_t addr, uint32_t v) {
-  return addr != FS_HOLE && fs_sector_of(fs, addr) == v;
+int moss_fsi_write_commit(struct moss_fs *fs, uint32_t fid, const char *name,
+                          uint32_t namelen, uint32_t size, uint32_t kill,
+                          const struct fs_piece *table, uint32_t n_ext,
+                          uint32_t *caddr) {
+  uint32_t rs = fs_recsize(fs, fs_cpaylen(namelen, n_ext));
+  if (fs->head < 0 || fs->head_off + rs > fs->P)
+    return MOSS_ERR_INTERNAL;
+  uint32_t s = (uint32_t)fs->head, off = fs->head_off;
+  int rc =
+      commit_at(fs, s, off, 0, fid, name, namelen, size, kill, table, n_ext);
+  if (rc < 0) {
+    fs->head = -1;
+    return rc;
+  }
+  fs->head_off += rs;
+  fs->sec[s].end = fs->head_off;
+  *caddr = fs->sec[s].lid * fs->P + off;
+  return MOSS_OK;
 }
 
-/* An open writer's table shares extents with the committed one: point
- * them at the copy just made instead of copying the bytes twice. */
-static void remap_writer(struct moss_fs *fs, uint32_t fid, uint32_t oa,
-                         uint32_t len, uint32_t na) {
-  for (struct moss_fs_file *f = fs->files; f != NULL; f = f->next) {
-    if (f->tab == NULL || f->fid != fid)
-      continue;
-    for (uint32_t k = 0; k < f->n_ext; k++) {
-      struct fs_ext *x = &f->tab[k];
-      if (x->addr != FS_HOLE && x->addr >= oa && x->addr - oa < len &&
-          x->len <= len - (x->addr - oa))
-        x->addr = na + (x->addr - oa);
+/* ---- garbage collection ----------------------------------------------
+ *
+ * The victim v is the used sector with the lowest seq.  Its live records
+ * are planned (fs->plan), written, and only then is v erased.  Two ways:
+ *
+ *  merge: when everything live in v fits in the head's free tail, it is
+ *    appended there like ordinary records (moved data gets new addresses,
+ *    so every file with data in v gets a new commit).  A cut leaves v
+ *    intact and older than the copies: mount sees either version.
+ *  fresh: otherwise v is rewritten into a free sector F under v's lid,
+ *    with F's header written last.  Live records slide down over dead
+ *    ones, except DATA records of files whose commit lies in another
+ *    sector: those are "pinned" at their offset, so their logical
+ *    addresses stay valid and the commit need not be rewritten (a big
+ *    static file such as ca.pem costs no metadata at all when GC moves
+ *    it).  A pinned record that is mostly dead may instead float if the
+ *    space saved exceeds the new commit its file then needs ("extra").
+ *    Until F's header is written F is garbage to mount; afterwards F
+ *    supersedes v (same lid, higher seq) even if v's erase is cut.
+ */
+
+/* Gaps smaller than this between live bytes of a record are copied
+ * rather than split into another record: a split costs a header and
+ * padding, so it only pays for itself (and never grows the copy) past
+ * this. */
+static uint32_t gc_gap(const struct moss_fs *fs) {
+  return FS_RH + fs->U;
+}
+
+struct liveset {
+  const struct fs_ext *t1, *t2;
+  uint32_t n1, n2;
+};
+
+/* Next run of live bytes in [lo, hi) at or after x: [*rs, *re). */
+static bool run_next(const struct moss_fs *fs, const struct liveset *ls,
+                     uint32_t lo, uint32_t hi, uint32_t x, uint32_t *rs,
+                     uint32_t *re) {
+  uint32_t G = gc_gap(fs), best = UINT32_MAX;
+  for (int k = 0; k < 2; k++) {
+    const struct fs_ext *t = k ? ls->t2 : ls->t1;
+    uint32_t n = k ? ls->n2 : ls->n1;
+    for (uint32_t i = 0; i < n; i++) {
+      if (t[i].addr == FS_HOLE)
+        continue;
+      uint64_t a = MOSS_MAX(t[i].addr, MOSS_MAX(lo, x));
+      uint64_t b = MOSS_MIN((uint64_t)t[i].addr + t[i].len, (uint64_t)hi);
+      if (a < b && a < best)
+        best = (uint32_t)a;
     }
   }
+  if (best == UINT32_MAX)
+    return false;
+  uint32_t e = best;
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (int k = 0; k < 2; k++) {
+      const struct fs_ext *t = k ? ls->t2 : ls->t1;
+      uint32_t n = k ? ls->n2 : ls->n1;
+      for (uint32_t i = 0; i < n; i++) {
+        if (t[i].addr == FS_HOLE)
+          continue;
+        uint64_t a = MOSS_MAX(t[i].addr, lo);
+        uint64_t b = MOSS_MIN((uint64_t)t[i].addr + t[i].len, (uint64_t)hi);
+        if (a < b && a < (uint64_t)e + G && b > e) {
+          e = (uint32_t)b;
+          grew = true;
+        }
+      }
+    }
+  }
+  if (x == lo && best - lo < G)
+    best = lo;
+  if (hi - e < G)
+    e = hi;
+  *rs = best;
+  *re = e;
+  return true;
 }
 
-/* Copy every extent of tab that lies in sector v to the head. */
-static int move_extents(struct moss_fs *fs, uint32_t fid, struct fs_ext *tab,
-                        uint32_t n, uint32_t v, bool shared, bool *moved) {
-  for (uint32_t i = 0; i < n; i++) {
-    if (!in_sector(fs, tab[i].addr, v))
-      continue;
-    int rc = moss_fsi_ensure_data(fs, fs_recsize(fs, tab[i].len));
-    if (rc < 0)
-      return rc;
-    struct fs_piece p = {
-        .kind = FS_P_FLASH, .addr = tab[i].addr, .len = tab[i].len};
-    uint32_t oa = tab[i].addr;
-    rc = moss_fsi_rec_write(fs, FS_REC_DATA, fid, &p, 1, &tab[i].addr);
-    if (rc < 0)
-      return rc;
-    if (shared)
-      remap_writer(fs, fid, oa, tab[i].len, tab[i].addr);
-    *moved = true;
+static struct moss_fs_file *writer_of(struct moss_fs *fs, uint32_t fid) {
+  for (struct moss_fs_file *f = fs->files; f != NULL; f = f->next)
+    if (f->tab != NULL && f->fid == fid)
+      return f;
+  return NULL;
+}
+
+static bool is_marked(const struct moss_fs *fs, uint32_t i) {
+  return (fs->marks[i / 32] >> (i % 32)) & 1;
+}
+
+static int plan_put(struct moss_fs *fs, uint32_t *cnt, uint32_t src,
+                    uint32_t dst, uint32_t a, uint32_t n) {
+  if (*cnt >= fs->plan_cap)
+    return MOSS_ERR_NOSPC;
+  fs->plan[(*cnt)++] = (struct fs_gcent){(uint16_t)src, (uint16_t)dst,
+                                         (uint16_t)a, (uint16_t)n};
+  return MOSS_OK;
+}
+
+/* Live bytes of the DATA record with payload [lo, hi): ls gets the tables
+ * to look at; *committed says whether the committed table refers to it. */
+static int data_liveness(struct moss_fs *fs, uint32_t fid, uint32_t lo,
+                         uint32_t hi, struct liveset *ls, struct fs_ent **pe,
+                         bool *committed) {
+  memset(ls, 0, sizeof(*ls));
+  *committed = false;
+  struct fs_ent *e = moss_fsi_find_fid(fs, fid);
+  *pe = e;
+  if (e != NULL) {
+    if (fs->scratch_fid != fid) {
+      int rc = moss_fsi_load_table(fs, e, fs->scratch);
+      if (rc < 0)
+        return rc;
+      fs->scratch_fid = fid;
+    }
+    ls->t1 = fs->scratch;
+    ls->n1 = e->n_ext;
+    uint32_t rs, re;
+    *committed = run_next(fs, ls, lo, hi, lo, &rs, &re);
+  }
+  struct moss_fs_file *w = writer_of(fs, fid);
+  if (w != NULL) {
+    ls->t2 = w->tab;
+    ls->n2 = w->n_ext;
   }
   return MOSS_OK;
 }
 
-static int relocate_file(struct moss_fs *fs, struct fs_ent *e, uint32_t v) {
-  bool moved = in_sector(fs, e->caddr, v);
-  int rc = moss_fsi_load_table(fs, e, fs->scratch);
-  if (rc < 0)
-    return rc;
-  rc = move_extents(fs, e->fid, fs->scratch, e->n_ext, v, true, &moved);
-  if (rc < 0 || !moved)
-    return rc;
+/* Footprint of the runs a floating copy of [lo, hi) would take. */
+static uint32_t runs_size(const struct moss_fs *fs, const struct liveset *ls,
+                          uint32_t lo, uint32_t hi, uint32_t *nruns) {
+  uint32_t x = lo, rs, re, total = 0;
+  *nruns = 0;
+  while (x < hi && run_next(fs, ls, lo, hi, x, &rs, &re)) {
+    total += fs_recsize(fs, re - rs);
+    (*nruns)++;
+    x = re;
+  }
+  return total;
+}
+
+/* How a plan treats DATA records of files committed in another sector:
+ * keep them at their offset (no new commit), float them when that saves
+ * more than the commit it costs, or always float them. */
+enum gc_policy { GC_PIN, GC_HEUR, GC_FLOAT };
+
+/* Plan the move of victim v's live records to offsets from w (the head's
+ * free tail, or ds of a fresh sector under v's lid).  Pinning is only
+ * possible into a fresh sector.  MOSS_ERR_NOSPC: does not fit. */
+static int gc_plan(struct moss_fs *fs, uint32_t v, uint32_t w,
+                   enum gc_policy pol, uint32_t *cnt, uint32_t *wend) {
+  const struct fs_sec *sv = &fs->sec[v];
+  uint32_t vl = sv->lid * fs->P;
+  uint32_t off = sv->first;
+  memset(fs->marks, 0, sizeof(fs->marks));
+  *cnt = 0;
+  while (off < sv->end) {
+    uint8_t h[FS_RH], type;
+    uint32_t fid, len, pcrc, size;
+    int rc = moss_flash_read(fs->fl, v * fs->P + off, h, FS_RH);
+    if (rc < 0)
+      return rc;
+    if (moss_fsi_parse_rh(fs, h, off, &type, &fid, &len, &pcrc, &size) < 0)
+      break;
+    uint32_t rsz = fs_recsize(fs, len);
+    if (type == FS_REC_COMMIT) {
+      struct fs_ent *e = moss_fsi_find_fid(fs, fid);
+      if (e != NULL && e->caddr == vl + off) {
+        if ((rc = plan_put(fs, cnt, off, w, 0, 0)) < 0)
+          return rc;
+        w += rsz;
+      }
+    } else if (type == FS_REC_DATA && len > 0) {
+      struct liveset ls;
+      struct fs_ent *e;
+      bool committed;
+      uint32_t lo = vl + off + FS_RH, hi = lo + len, nr;
+      rc = data_liveness(fs, fid, lo, hi, &ls, &e, &committed);
+      if (rc < 0)
+        return rc;
+      uint32_t fsz = runs_size(fs, &ls, lo, hi, &nr);
+      if (nr > 0) {
+        uint32_t idx = e != NULL ? (uint32_t)(e - fs->ent) : 0;
+        bool foreign =
+            committed && fs_lid_of(fs, e->caddr) != sv->lid && !is_marked(fs, idx);
+        if (foreign && (pol == GC_FLOAT || (pol == GC_HEUR && fsz < rsz &&
+                                  rsz - fsz >= fs_recsize(fs, fs_cpaylen(
+                                                                  e->namelen,
+                                                                  e->n_ext))))) {
+          fs->marks[idx / 32] |= 1u << (idx % 32);
+          foreign = false;
+        }
+        if (foreign) { /* pinned */
+          if (w > off)
+            return MOSS_ERR_INTERNAL;
+          if ((rc = plan_put(fs, cnt, off, off, 0, 0)) < 0)
+            return rc;
+          w = off + rsz;
+        } else if (pol != GC_FLOAT && fsz > rsz) { /* never grows */
+          if ((rc = plan_put(fs, cnt, off, w, off + FS_RH, len)) < 0)
+            return rc;
+          w += rsz;
+        } else {
+          uint32_t x = lo, rs, re;
+          while (x < hi && run_next(fs, &ls, lo, hi, x, &rs, &re)) {
+            if ((rc = plan_put(fs, cnt, off, w, rs - vl, re - rs)) < 0)
+              return rc;
+            w += fs_recsize(fs, re - rs);
+            x = re;
+          }
+        }
+      }
+    }
+    /* DELETE records (and dead kills) go: v is the oldest sector. */
+    off += size;
+  }
+  for (uint32_t i = 0; i < fs->nent; i++) {
+    if (!is_marked(fs, i))
+      continue;
+    const struct fs_ent *e = &fs->ent[i];
+    int rc = plan_put(fs, cnt, FS_GC_EXTRA, w, i, 0);
+    if (rc < 0)
+      return rc;
+    w += fs_recsize(fs, fs_cpaylen(e->namelen, e->n_ext));
+  }
+  if (w > fs->P)
+    return MOSS_ERR_NOSPC;
+  *wend = w;
+  return MOSS_OK;
+}
+
+/* New logical address of a (in victim lid vlid) under the plan. */
+static uint32_t gc_map(const struct moss_fs *fs, uint32_t cnt, uint32_t vlid,
+                       uint32_t dlid, uint32_t a) {
+  if (a == FS_HOLE || fs_lid_of(fs, a) != vlid)
+    return a;
+  uint32_t o = a % fs->P;
+  for (uint32_t i = 0; i < cnt; i++) {
+    const struct fs_gcent *p = &fs->plan[i];
+    if (p->src != FS_GC_EXTRA && p->n > 0 && o >= p->a && o - p->a < p->n)
+      return dlid * fs->P + p->dst + FS_RH + (o - p->a);
+  }
+  return a; /* pinned: same logical address */
+}
+
+static void remap_table(const struct moss_fs *fs, uint32_t cnt, uint32_t vlid,
+                        uint32_t dlid, struct fs_ext *t, uint32_t n) {
+  for (uint32_t k = 0; k < n; k++)
+    t[k].addr = gc_map(fs, cnt, vlid, dlid, t[k].addr);
+}
+
+/* Write plan entry i into physical sector d (lid dlid), followed by the
+ * gap up to the next entry (or end). */
+static int gc_write_one(struct moss_fs *fs, uint32_t v, uint32_t d,
+                        uint32_t dlid, uint32_t cnt, uint32_t i,
+                        uint32_t end) {
+  const struct fs_gcent *p = &fs->plan[i];
+  uint32_t vlid = fs->sec[v].lid, next = i + 1 < cnt ? fs->plan[i + 1].dst : end;
   char name[MOSS_FS_NAME_MAX + 1];
-  rc = moss_fsi_read_name(fs, e, name);
-  if (rc < 0)
+  int rc;
+  fs->scratch_fid = 0;
+  if (p->src == FS_GC_EXTRA) {
+    const struct fs_ent *e = &fs->ent[p->a];
+    uint32_t rs = fs_recsize(fs, fs_cpaylen(e->namelen, e->n_ext));
+    if ((rc = moss_fsi_load_table(fs, e, fs->scratch)) < 0 ||
+        (rc = moss_fsi_read_name(fs, e, name)) < 0)
+      return rc;
+    remap_table(fs, cnt, vlid, dlid, fs->scratch, e->n_ext);
+    struct fs_piece t = {.kind = FS_P_EXTSER, .ext = fs->scratch,
+                         .len = e->n_ext};
+    return commit_at(fs, d, p->dst, next - p->dst - rs, e->fid, name,
+                     e->namelen, e->size, 0, &t, e->n_ext);
+  }
+  uint8_t h[FS_RH], type;
+  uint32_t fid, len, pcrc, size, la = vlid * fs->P + p->src;
+  if ((rc = moss_flash_read(fs->fl, v * fs->P + p->src, h, FS_RH)) < 0)
     return rc;
-  rc = moss_fsi_ensure(fs, fs_recsize(fs, fs_cpaylen(e->namelen, e->n_ext)));
-  if (rc < 0)
-    return rc;
-  struct fs_piece t = {
-      .kind = FS_P_EXTSER, .ext = fs->scratch, .len = e->n_ext};
-  uint32_t ca;
-  rc = moss_fsi_write_commit(fs, e->fid, name, e->namelen, e->size, 0, &t,
-                             e->n_ext, &ca);
-  if (rc == MOSS_OK)
-    e->caddr = ca;
+  if (moss_fsi_parse_rh(fs, h, p->src, &type, &fid, &len, &pcrc, &size) < 0)
+    return MOSS_ERR_CORRUPT;
+  if (type == FS_REC_COMMIT) {
+    uint8_t m[FS_CMETA];
+    if ((rc = moss_fsi_read(fs, la + FS_RH, m, FS_CMETA)) < 0)
+      return rc;
+    uint32_t n = moss_get_le16(m + 8), nl = m[10];
+    if (n > fs->emax || nl == 0 || nl > MOSS_FS_NAME_MAX ||
+        len != fs_cpaylen(nl, n))
+      return MOSS_ERR_CORRUPT;
+    if ((rc = moss_fsi_read(fs, la + FS_RH + FS_CMETA, name, nl)) < 0 ||
+        (rc = read_table(fs, la + FS_RH + FS_CMETA + fs_align(nl, 4), n,
+                         fs->scratch)) < 0)
+      return rc;
+    remap_table(fs, cnt, vlid, dlid, fs->scratch, n);
+    struct fs_piece t = {.kind = FS_P_EXTSER, .ext = fs->scratch, .len = n};
+    return commit_at(fs, d, p->dst, next - p->dst - fs_recsize(fs, len), fid,
+                     name, nl, moss_get_le32(m), 0, &t, n);
+  }
+  struct fs_piece pc = {.kind = FS_P_FLASH, .addr = la + FS_RH, .len = len};
+  if (p->n > 0) {
+    pc.addr = vlid * fs->P + p->a;
+    pc.len = p->n;
+  }
+  return rec_write_at(fs, d, p->dst, next - p->dst - fs_recsize(fs, pc.len),
+                      FS_REC_DATA, fid, &pc, 1);
+}
+
+/* RAM follows the plan once its records are durable. */
+static void gc_apply(struct moss_fs *fs, uint32_t cnt, uint32_t vlid,
+                     uint32_t dlid) {
+  for (uint32_t i = 0; i < cnt; i++) {
+    const struct fs_gcent *p = &fs->plan[i];
+    uint32_t na = dlid * fs->P + p->dst;
+    if (p->src == FS_GC_EXTRA) {
+      fs->ent[p->a].caddr = na;
+      continue;
+    }
+    if (p->n > 0)
+      continue;
+    for (uint32_t k = 0; k < fs->nent; k++)
+      if (fs->ent[k].caddr == vlid * fs->P + p->src)
+        fs->ent[k].caddr = na;
+  }
+  for (struct moss_fs_file *f = fs->files; f != NULL; f = f->next)
+    if (f->tab != NULL)
+      remap_table(fs, cnt, vlid, dlid, f->tab, f->n_ext);
+  fs->scratch_fid = 0;
+}
+
+/* v holds nothing live any more: free it. */
+static int gc_release(struct moss_fs *fs, uint32_t v) {
+  struct fs_sec *sv = &fs->sec[v];
+  if (fs->lmap[sv->lid] == v)
+    fs->lmap[sv->lid] = FS_NOLID;
+  sv->state = FS_SEC_DIRTY;
+  fs->nfree++;
+  int rc = moss_flash_erase(fs->fl, v * fs->P, fs->P);
+  if (rc == MOSS_OK) {
+    sv->state = FS_SEC_ERASED;
+  } else if (!sv->zombie) {
+    sv->zombie = 1; /* its header may have survived */
+    fs->nzombie++;
+  }
   return rc;
 }
 
@@ -499,45 +882,63 @@ int moss_fsi_gc_one(struct moss_fs *fs) {
   }
   if (v < 0)
     return MOSS_ERR_NOSPC;
-  fs->in_gc = true;
-  int rc = MOSS_OK;
-  uint32_t off = fs->ds, end = fs->sec[v].end;
-  uint32_t base = (uint32_t)v * fs->P;
-  while (off < end) {
-    uint8_t h[FS_RH], type;
-    uint32_t fid, len, pcrc;
-    rc = moss_flash_read(fs->fl, base + off, h, FS_RH);
-    if (rc < 0)
-      goto out;
-    if (moss_fsi_parse_rh(fs, h, off, &type, &fid, &len, &pcrc) < 0)
-      break;
-    if (type != FS_REC_DELETE) {
-      struct fs_ent *e = moss_fsi_find_fid(fs, fid);
-      if (e != NULL) {
-        rc = relocate_file(fs, e, (uint32_t)v);
-        if (rc < 0)
-          goto out;
+  uint32_t vs = (uint32_t)v, vlid = fs->sec[vs].lid, cnt = 0, end = 0;
+  int rc = MOSS_ERR_NOSPC;
+  if (fs->head >= 0)
+    rc = gc_plan(fs, vs, fs->head_off, GC_FLOAT, &cnt, &end);
+  if (rc == MOSS_OK) {
+    uint32_t d = (uint32_t)fs->head, dlid = fs->sec[d].lid;
+    for (uint32_t i = 0; i < cnt; i++) {
+      rc = gc_write_one(fs, vs, d, dlid, cnt, i, end);
+      if (rc < 0) {
+        fs->head = -1;
+        return rc;
       }
     }
-    off += fs_recsize(fs, len);
+    fs->head_off = end;
+    fs->sec[d].end = end;
+    gc_apply(fs, cnt, vlid, dlid);
+    return gc_release(fs, vs);
   }
-  /* Uncommitted data of open writers lives in the log too. */
-  for (struct moss_fs_file *f = fs->files; f != NULL; f = f->next) {
-    bool moved = false;
-    if (f->tab == NULL)
+  if (rc != MOSS_ERR_NOSPC)
+    return rc;
+  /* Fresh sector: the policy that leaves the longest free tail (pinned
+   * records cannot move down, floating ones cost commits). */
+  enum gc_policy best = GC_PIN;
+  uint32_t best_end = fs->P + 1;
+  for (int pol = GC_FLOAT; pol >= GC_PIN; pol--) {
+    rc = gc_plan(fs, vs, fs->ds, (enum gc_policy)pol, &cnt, &end);
+    if (rc == MOSS_ERR_NOSPC)
       continue;
-    rc = move_extents(fs, f->fid, f->tab, f->n_ext, (uint32_t)v, false, &moved);
     if (rc < 0)
-      goto out;
+      return rc;
+    if (end <= best_end) {
+      best = (enum gc_policy)pol;
+      best_end = end;
+    }
   }
-  /* Nothing live is left in v.  Even if the erase is cut, the sector is
-   * free: it is erased again before reuse. */
-  fs->sec[v].state = FS_SEC_DIRTY;
-  fs->nfree++;
-  rc = moss_flash_erase(fs->fl, base, fs->P);
-  if (rc == MOSS_OK)
-    fs->sec[v].state = FS_SEC_ERASED;
-out:
-  fs->in_gc = false;
-  return rc;
+  if (best_end > fs->P)
+    return MOSS_ERR_NOSPC;
+  rc = gc_plan(fs, vs, fs->ds, best, &cnt, &end);
+  if (rc < 0)
+    return rc;
+  if (cnt == 0)
+    return gc_release(fs, vs);
+  uint32_t d;
+  rc = pick_free(fs, &d);
+  if (rc < 0)
+    return rc;
+  for (uint32_t i = 0; i < cnt; i++) {
+    rc = gc_write_one(fs, vs, d, vlid, cnt, i, end);
+    if (rc < 0)
+      return rc;
+  }
+  /* The commit point of this GC step: d now supersedes v. */
+  rc = write_sh(fs, d, vlid, fs->plan[0].dst, end);
+  if (rc < 0)
+    return rc;
+  fs->head = (int32_t)d;
+  fs->head_off = end;
+  gc_apply(fs, cnt, vlid, vlid);
+  return gc_release(fs, vs);
 }

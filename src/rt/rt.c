@@ -212,26 +212,6 @@ void moss_rt_schedule_reboot(struct moss_rt *rt, uint32_t delay_ms) {
   if (rt->reboot_timer == NULL) reboot_fire(NULL, rt);
 }
 
-/* Requests in the last 100 ms before a reboot are refused (config.md
- * §5.4).  The Digest/ACL checks will chain in here. */
-static int authorize(void *arg, struct moss_rpc_req *req,
-                     const struct moss_rpc_frame *frame,
-                     struct moss_rpc_authz *out) {
-  (void) req;
-  (void) frame;
-  struct moss_rt *rt = arg;
-  snprintf(out->acl, sizeof(out->acl), "*");
-  if (rt->reboot_timer != NULL) {
-    uint64_t now = moss_ev_now(rt->ev);
-    if (rt->reboot_at <= now + 100) {
-      out->code = 418;
-      snprintf(out->message, sizeof(out->message), "shutting down in %u ms",
-               (unsigned) (rt->reboot_at > now ? rt->reboot_at - now : 0));
-    }
-  }
-  return MOSS_OK;
-}
-
 /* ---- lifecycle ----------------------------------------------------------------- */
 
 int moss_rt_start(struct moss_rt **out, struct moss_ev *ev,
@@ -271,7 +251,9 @@ int moss_rt_start(struct moss_rt **out, struct moss_ev *ev,
     rt->rpc = moss_rpc_new(&rc);
     ret = MOSS_ERR_NOMEM;
     if (rt->rpc == NULL) goto fail;
-    moss_rpc_set_authorizer(rt->rpc, authorize, rt);
+    ret = moss_rt_auth_init(rt);
+    if (ret != MOSS_OK) goto fail;
+    moss_rpc_set_authorizer(rt->rpc, moss_rt_authorize, rt);
     ret = moss_rt_svc_register(rt);
     if (ret != MOSS_OK) goto fail;
     if (b->uart_fd >= 0 && rt->running.rpc.uart.uart_no >= 0) {
@@ -296,6 +278,7 @@ void moss_rt_stop(struct moss_rt *rt) {
   moss_ev_io_stop(rt->uart_io);
   moss_rpc_uart_free(rt->uart);
   moss_rpc_free(rt->rpc);
+  moss_rt_auth_free(rt);
   moss_ev_timer_cancel(rt->reboot_timer);
   moss_cfg_free(&rt->running);
   moss_cfg_free(&rt->persist);

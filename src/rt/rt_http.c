@@ -10,6 +10,7 @@
 #include "moss/err.h"
 #include "moss/glob.h"
 #include "moss/log.h"
+#include "moss/tls.h"
 #include "moss/ws_frame.h"
 #include "rt_int.h"
 
@@ -36,8 +37,27 @@ static void hctx_free(struct hctx *x) {
 
 /* ---- RPC over HTTP ------------------------------------------------------------ */
 
+/* An authorizer 401 on the HTTP channel carries the WWW-Authenticate
+ * value as its message (rt_auth.c): it becomes a real HTTP 401
+ * (rpc.md §5.5).  Returns true when it did. */
+static bool http_401(struct hctx *x, struct moss_str frame) {
+  cJSON *j = cJSON_ParseWithLength(frame.buf, frame.len);
+  cJSON *err = cJSON_GetObjectItem(j, "error");
+  const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(err, "message"));
+  bool is401 = cJSON_GetNumberValue(cJSON_GetObjectItem(err, "code")) == 401 &&
+               m != NULL && strncmp(m, "Digest ", 7) == 0;
+  if (is401) {
+    char hdr[MOSS_RPC_AUTHZ_MSG_MAX + 32];
+    snprintf(hdr, sizeof(hdr), "WWW-Authenticate: %s\r\n", m);
+    moss_http_reply(x->hc, 401, hdr, NULL, 0, true);
+  }
+  cJSON_Delete(j);
+  return is401;
+}
+
 static void http_ch_reply(struct hctx *x, struct moss_str frame) {
   if (x->hc == NULL) return;
+  if (http_401(x, frame)) return;
   if (!x->rest) {
     /* Whole reply frame, followed by CRLF as Mongoose OS sends it. */
     char *body = moss_alloc(MOSS_SUB_HTTP, frame.len + 2);
@@ -206,6 +226,14 @@ static void handle_rpc(struct moss_rt *rt, struct moss_http_conn *hc,
     reply_text(hc, 405, "Method Not Allowed");
     return;
   }
+  /* Digest over HTTP (rpc.md §5.5): a valid Authorization binds the user
+   * to this request's channel; an invalid one is answered here.  An empty
+   * POST /rpc without one gets the challenge, so `curl --digest` (which
+   * probes with an empty body) works. */
+  char user[MOSS_RPC_USER_MAX];
+  bool probe = rest.len == 0 && body.len == 0 && !is_get;
+  if (moss_rt_http_digest(rt, hc, req, true, probe, user, sizeof(user)) != 0)
+    return;
   struct hctx *x = moss_calloc(MOSS_SUB_HTTP, 1, sizeof(*x));
   if (x == NULL) {
     reply_text(hc, 503, "Service Unavailable");
@@ -222,6 +250,7 @@ static void handle_rpc(struct moss_rt *rt, struct moss_http_conn *hc,
   }
   moss_http_conn_set_user(hc, x);
   struct moss_rpc_channel *ch = x->ch;
+  if (user[0] != '\0') moss_rpc_channel_set_user(ch, user);
   bool will_reply = false;
   int rc;
   if (x->rest) {
@@ -284,6 +313,12 @@ static const struct moss_http_ws_handlers ws_handlers = {ws_message,
 
 static void upgrade_ws(struct moss_rt *rt, struct moss_http_conn *hc,
                        const struct moss_http_req *req) {
+  /* A valid Authorization on the upgrade binds the user to the whole
+   * connection; a present but invalid one fails the upgrade with the 401
+   * (rpc.md §2.3); none lets frames authenticate themselves. */
+  char user[MOSS_RPC_USER_MAX];
+  if (moss_rt_http_digest(rt, hc, req, true, false, user, sizeof(user)) != 0)
+    return;
   struct hctx *x = moss_calloc(MOSS_SUB_WS, 1, sizeof(*x));
   if (x == NULL) {
     reply_text(hc, 503, "Service Unavailable");
@@ -302,6 +337,7 @@ static void upgrade_ws(struct moss_rt *rt, struct moss_http_conn *hc,
     moss_http_close(hc);
     return;
   }
+  if (user[0] != '\0') moss_rpc_channel_set_user(x->ch, user);
   moss_http_conn_set_user(hc, x);
 }
 
@@ -373,6 +409,9 @@ static void serve_file(struct moss_rt *rt, struct moss_http_conn *hc,
     reply_text(hc, 404, "Not Found");
     return;
   }
+  char user[MOSS_RPC_USER_MAX];
+  if (moss_rt_http_digest(rt, hc, req, false, true, user, sizeof(user)) != 0)
+    return;
   if (!moss_str_eq_c(req->method, "GET") &&
       !moss_str_eq_c(req->method, "HEAD")) {
     reply_text(hc, 405, "Method Not Allowed");
@@ -454,6 +493,101 @@ static void handler(void *arg, struct moss_http_conn *hc,
   serve_file(rt, hc, req);
 }
 
+/* ---- TLS (http.md §1.2, §4) ------------------------------------------------ */
+
+/* Largest certificate or key file read for the server. */
+#define TLS_FILE_MAX (16u * 1024u)
+
+static const char *fs_why(int rc) {
+  return rc == MOSS_ERR_NOENT ? "No such file or directory" : moss_strerror(rc);
+}
+
+/* Whole file into a NUL-terminated heap buffer (MOSS_SUB_TLS). */
+static int read_pem(struct moss_rt *rt, const char *name, char **out,
+                    size_t *len) {
+  struct moss_fs_stat st;
+  *out = NULL;
+  int rc = moss_fs_stat(rt->board.fs, name, &st);
+  if (rc != MOSS_OK) return rc;
+  if (st.size > TLS_FILE_MAX) return MOSS_ERR_TOOBIG;
+  char *b = moss_alloc(MOSS_SUB_TLS, st.size + 1);
+  if (b == NULL) return MOSS_ERR_NOMEM;
+  rc = moss_fs_read_file(rt->board.fs, name, b, st.size, len);
+  if (rc != MOSS_OK) {
+    moss_free_secret(b);
+    return rc;
+  }
+  b[*len] = '\0';
+  *out = b;
+  return MOSS_OK;
+}
+
+/* Server context from http.ssl_cert / ssl_key / ssl_ca_cert; every
+ * failure is logged as http.md §1.2 says. */
+static int tls_setup(struct moss_rt *rt, struct moss_tls_ctx **out) {
+  const struct moss_cfg *c = &rt->running;
+  const char *certf = c->http.ssl_cert, *keyf = c->http.ssl_key;
+  const char *caf = c->http.ssl_ca_cert;
+  char *cert = NULL, *key = NULL;
+  size_t cl = 0, kl = 0;
+  struct moss_tls_ctx *ctx = NULL;
+  struct moss_tls_ca *ca = NULL;
+  *out = NULL;
+  struct moss_tls_ctx_opts o;
+  memset(&o, 0, sizeof(o));
+  o.role = MOSS_TLS_SERVER;
+  int rc = moss_tls_ctx_new(&o, &ctx);
+  if (rc != MOSS_OK) {
+    MOSS_LOG_E(TAG, "HTTP: cannot set up TLS: %s", moss_strerror(rc));
+    goto out;
+  }
+  rc = read_pem(rt, certf, &cert, &cl);
+  if (rc != MOSS_OK) {
+    MOSS_LOG_E(TAG, "HTTP: cannot use certificate %s: %s", certf, fs_why(rc));
+    goto out;
+  }
+  if (keyf != NULL && *keyf != '\0') {
+    if (strncmp(keyf, "ATCA:", 5) == 0) {
+      MOSS_LOG_E(TAG, "HTTP: cannot use key %s: %s: secure element not "
+                 "available", keyf, keyf);
+      rc = MOSS_ERR_NOTSUP;
+      goto out;
+    }
+    rc = read_pem(rt, keyf, &key, &kl);
+    if (rc != MOSS_OK) {
+      MOSS_LOG_E(TAG, "HTTP: cannot use key %s: %s", keyf, fs_why(rc));
+      goto out;
+    }
+  }
+  bool bad_key = false;
+  char why[160];
+  rc = moss_tls_ctx_use_cert(ctx, cert, cl, key, kl, &bad_key, why,
+                             sizeof(why));
+  if (rc != MOSS_OK) {
+    if (bad_key)
+      MOSS_LOG_E(TAG, "HTTP: cannot use key %s: %s",
+                 key != NULL ? keyf : certf, why);
+    else
+      MOSS_LOG_E(TAG, "HTTP: cannot use certificate %s: %s", certf, why);
+    goto out;
+  }
+  if (caf != NULL && *caf != '\0' && strcmp(caf, "*") != 0) {
+    rc = moss_tls_ca_new(&moss_tls_fs_ops, rt->board.fs, caf, &ca);
+    if (rc != MOSS_OK) {
+      MOSS_LOG_E(TAG, "HTTP: cannot open CA file %s: %s", caf, fs_why(rc));
+      goto out;
+    }
+    moss_tls_ctx_use_ca(ctx, ca);
+  }
+  *out = ctx;
+  ctx = NULL;
+out:
+  if (cert != NULL) moss_free_secret(cert);
+  if (key != NULL) moss_free_secret(key);
+  moss_tls_ctx_unref(ctx);
+  return rc;
+}
+
 int moss_rt_http_start(struct moss_rt *rt) {
   const struct moss_cfg *c = &rt->running;
   rt->http_addr[0] = '\0';
@@ -477,8 +611,20 @@ int moss_rt_http_start(struct moss_rt *rt) {
   sc.handler = handler;
   sc.on_conn_close = on_conn_close;
   sc.arg = rt;
+  bool tls = c->http.ssl_cert != NULL && *c->http.ssl_cert != '\0';
+  struct moss_tls_ctx *tctx = NULL;
+  if (tls) {
+    if (tls_setup(rt, &tctx) != MOSS_OK) {
+      MOSS_LOG_E(TAG, "Error binding to [%s]: TLS setup failed", shown);
+      return MOSS_ERR_INVAL;
+    }
+    sc.listen = moss_tls_listen;
+    sc.listen_arg = tctx;
+  }
   char why[128] = "";
   int rc = moss_http_server_start(rt->ev, &sc, &rt->http, why, sizeof(why));
+  /* The listener holds its own reference. */
+  moss_tls_ctx_unref(tctx);
   if (rc != MOSS_OK) {
     MOSS_LOG_E(TAG, "Error binding to [%s]: %s", shown, why);
     MOSS_LOG_E(TAG, "cannot listen on %s: %s (use --port-map %s=<free port>"
@@ -495,7 +641,11 @@ int moss_rt_http_start(struct moss_rt *rt) {
     MOSS_LOG_I("net", "device port %s is served on host port %s",
                strrchr(shown, ':') ? strrchr(shown, ':') + 1 : shown,
                colon ? colon + 1 : host);
-  MOSS_LOG_I(TAG, "HTTP server started on [%s]", shown);
+  MOSS_LOG_I(TAG, "HTTP server started on [%s]%s", shown, tls ? " (SSL)" : "");
+  if (tls && c->http.ssl_ca_cert != NULL && *c->http.ssl_ca_cert != '\0' &&
+      strcmp(c->http.ssl_ca_cert, "*") != 0)
+    MOSS_LOG_I(TAG, "HTTP: client certificates required, CA file %s",
+               c->http.ssl_ca_cert);
   if (rt->opts.on_endpoint) rt->opts.on_endpoint(rt->opts.arg, "HTTP", host);
   return MOSS_OK;
 }

@@ -8,6 +8,8 @@
 #include "moss/rpc_uart.h"
 #include "moss/rt.h"
 
+struct moss_rt_auth;
+
 struct moss_rt {
   struct moss_ev *ev;
   struct moss_rt_board board;
@@ -24,10 +26,27 @@ struct moss_rt {
   struct moss_ev_io *uart_io;
   struct moss_http_server *http;
   char http_addr[64];
+  struct moss_rt_auth *auth; /* nonce table, throttle, parsed ACL */
   struct moss_ev_timer *reboot_timer;
   uint64_t reboot_at;
   bool reboot_due;
 };
+
+/* rt_auth.c: the RPC authorizer (Digest in frames, ACL, 418 before a
+ * reboot) and Digest over HTTP. */
+int moss_rt_auth_init(struct moss_rt *rt);
+void moss_rt_auth_free(struct moss_rt *rt);
+int moss_rt_authorize(void *arg, struct moss_rpc_req *req,
+                      const struct moss_rpc_frame *frame,
+                      struct moss_rpc_authz *out);
+/* Checks the request's Authorization against the rpc (rpc = true) or
+ * http realm.  Returns 0 to go on (user = the verified user, or "" when
+ * there was no header and !required, or auth is not configured), or the
+ * HTTP status it has already replied with (401 challenge, 400, 429,
+ * 500). */
+int moss_rt_http_digest(struct moss_rt *rt, struct moss_http_conn *hc,
+                        const struct moss_http_req *req, bool rpc,
+                        bool required, char *user, size_t usz);
 
 /* rt_svc.c: Sys.*, Config.*, FS.* */
 int moss_rt_svc_register(struct moss_rt *rt);

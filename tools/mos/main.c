@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "moss/alloc.h"
+#include "moss/json.h"
 #include "moss/log.h"
 #include "tool.h"
 
@@ -302,6 +303,9 @@ static int cmd_version(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  /* Before any cJSON use: the device code mos shares (auth, rpc) frees
+   * cJSON blocks through moss_free. */
+  moss_json_init();
   moss_log_set_level(MOSS_LL_WARN);
   int npos = parse_args(argc, argv);
   if (npos < 0 || apply_env_and_defaults() != 0) {

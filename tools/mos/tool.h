@@ -55,6 +55,16 @@ int tool_call(struct tool_conn *c, const char *method, const cJSON *params,
 int tool_call_or_fail(struct tool_conn *c, const char *method,
                       const cJSON *params, cJSON **result);
 
+/* Digest (tool_auth.c).  tool_auth_frame: answer an in-frame 401 whose
+ * error.message is `message` by adding "auth" to frame; returns 0 done,
+ * 1 not a Digest challenge, -1 error (err set, e.g. no --rpc-creds).
+ * tool_auth_header: the Authorization value answering an HTTP 401. */
+int tool_auth_frame(const char *message, cJSON *frame, char *err,
+                    size_t errsz);
+int tool_auth_header(const char *www_authenticate, const char *method,
+                     const char *uri, char *out, size_t outsz, char *err,
+                     size_t errsz);
+
 /* Each command: argc/argv are the positional args after the command. */
 typedef int tool_cmd_fn(int argc, char **argv);
 int cmd_call(int argc, char **argv);

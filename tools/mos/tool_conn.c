@@ -39,6 +39,7 @@ struct tool_conn {
   char path[256];
   char display[512];
   bool handshaken;
+  bool tls;
   struct moss_buf rx;
   unsigned id;
   struct moss_rpc_uart_dec dec; /* serial and tcp:// */
@@ -117,6 +118,7 @@ static int find_auto_port(char *out, size_t sz) {
 /* ---- low-level I/O ------------------------------------------------------ */
 
 int tool_write_all(int fd, const void *buf, size_t len, long long deadline) {
+  if (tool_tls_active(fd)) return tool_tls_write_all(fd, buf, len, deadline);
   const uint8_t *p = buf;
   while (len > 0) {
     ssize_t n = write(fd, p, len);
@@ -137,6 +139,7 @@ int tool_write_all(int fd, const void *buf, size_t len, long long deadline) {
 /* Reads what is available into b, waiting until deadline. 0 ok, -1 error or
  * EOF, -2 timeout. */
 int tool_read_some(int fd, struct moss_buf *b, long long deadline) {
+  if (tool_tls_active(fd)) return tool_tls_read_some(fd, b, deadline);
   for (;;) {
     long long left = deadline - now_ms();
     if (left <= 0) return -2;
@@ -284,18 +287,25 @@ struct tool_conn *tool_connect(char *err, size_t errsz) {
   snprintf(c->display, sizeof(c->display), "%s", port);
   long long deadline = now_ms() + tool_int("timeout");
   int rc;
-  if (strncmp(port, "ws://", 5) == 0) {
+  bool wss = strncmp(port, "wss://", 6) == 0;
+  bool https = strncmp(port, "https://", 8) == 0;
+  if (strncmp(port, "ws://", 5) == 0 || wss) {
     c->kind = CK_WS;
-    rc = parse_url(c, port, "80", err, errsz);
+    c->tls = tool_tls_wanted(port);
+    rc = parse_url(c, port, c->tls ? "443" : "80", err, errsz);
     if (rc == 0) {
       c->fd = tool_tcp_connect(c->host, c->port, deadline, err, errsz);
-      rc = c->fd < 0 ? -1 : tool_ws_handshake(c->fd, c->host, c->port,
-                                              c->path, &c->rx, deadline, err,
-                                              errsz);
+      rc = c->fd < 0 ? -1 : 0;
+      if (rc == 0 && c->tls)
+        rc = tool_tls_start(c->fd, c->host, c->port, deadline, err, errsz);
+      if (rc == 0)
+        rc = tool_ws_handshake(c->fd, c->host, c->port, c->path, &c->rx,
+                               deadline, err, errsz);
     }
-  } else if (strncmp(port, "http://", 7) == 0) {
+  } else if (strncmp(port, "http://", 7) == 0 || https) {
     c->kind = CK_HTTP;
-    rc = parse_url(c, port, "80", err, errsz);
+    c->tls = tool_tls_wanted(port);
+    rc = parse_url(c, port, c->tls ? "443" : "80", err, errsz);
   } else if (strncmp(port, "tcp://", 6) == 0) {
     c->kind = CK_TCP;
     rc = serial_init(c);
@@ -304,9 +314,7 @@ struct tool_conn *tool_connect(char *err, size_t errsz) {
       c->fd = tool_tcp_connect(c->host, c->port, deadline, err, errsz);
       rc = c->fd < 0 ? -1 : 0;
     }
-  } else if (strncmp(port, "wss://", 6) == 0 ||
-             strncmp(port, "https://", 8) == 0 ||
-             strncmp(port, "mqtt://", 7) == 0 ||
+  } else if (strncmp(port, "mqtt://", 7) == 0 ||
              strncmp(port, "mqtts://", 8) == 0) {
     snprintf(err, errsz, "port %s: transport not supported yet", port);
     rc = -1;
@@ -327,6 +335,7 @@ void tool_disconnect(struct tool_conn *c) {
   if (c == NULL) return;
   if (c->fd >= 0) {
     if (c->kind == CK_WS) tool_ws_close(c->fd);
+    tool_tls_close(c->fd);
     close(c->fd);
   }
   moss_buf_free(&c->rx);
@@ -336,8 +345,8 @@ void tool_disconnect(struct tool_conn *c) {
 
 /* ---- request/reply ------------------------------------------------------ */
 
-static char *make_frame(struct tool_conn *c, const char *method,
-                        const cJSON *params, unsigned *id) {
+static cJSON *make_frame(struct tool_conn *c, const char *method,
+                         const cJSON *params, unsigned *id) {
   cJSON *f = cJSON_CreateObject();
   *id = ++c->id;
   cJSON_AddNumberToObject(f, "id", *id);
@@ -345,9 +354,7 @@ static char *make_frame(struct tool_conn *c, const char *method,
   cJSON_AddStringToObject(f, "method", method);
   if (params != NULL)
     cJSON_AddItemToObject(f, "params", cJSON_Duplicate(params, 1));
-  char *s = cJSON_PrintUnformatted(f);
-  cJSON_Delete(f);
-  return s;
+  return f;
 }
 
 /* Extracts result or error from a reply frame for request id.  Returns 0
@@ -470,16 +477,10 @@ static int call_serial(struct tool_conn *c, const char *frame, unsigned id,
   }
 }
 
-int tool_call(struct tool_conn *c, const char *method, const cJSON *params,
-              cJSON **result, int *code, char *err, size_t errsz) {
-  unsigned id;
+static int call_once(struct tool_conn *c, const char *frame, unsigned id,
+                     cJSON **result, int *code, char *err, size_t errsz) {
   *result = NULL;
   *code = 0;
-  char *frame = make_frame(c, method, params, &id);
-  if (frame == NULL) {
-    snprintf(err, errsz, "out of memory");
-    return -1;
-  }
   long long deadline = now_ms() + tool_int("timeout");
   int rc = -1;
   cJSON *fr = NULL;
@@ -492,8 +493,8 @@ int tool_call(struct tool_conn *c, const char *method, const cJSON *params,
       rc = tool_ws_call(c->fd, &c->rx, frame, &fr, deadline, err, errsz);
       break;
     case CK_HTTP:
-      rc = tool_http_call(c->host, c->port, c->path, frame, &fr, deadline,
-                          err, errsz);
+      rc = tool_http_call(c->host, c->port, c->path, c->tls, frame, &fr,
+                          deadline, err, errsz);
       break;
   }
   if (fr != NULL) {
@@ -504,7 +505,37 @@ int tool_call(struct tool_conn *c, const char *method, const cJSON *params,
     }
     cJSON_Delete(fr);
   }
+  return rc;
+}
+
+int tool_call(struct tool_conn *c, const char *method, const cJSON *params,
+              cJSON **result, int *code, char *err, size_t errsz) {
+  unsigned id;
+  cJSON *obj = make_frame(c, method, params, &id);
+  char *frame = obj ? cJSON_PrintUnformatted(obj) : NULL;
+  if (frame == NULL) {
+    cJSON_Delete(obj);
+    snprintf(err, errsz, "out of memory");
+    return -1;
+  }
+  int rc = call_once(c, frame, id, result, code, err, errsz);
+  if (rc == 1 && *code == 401) {
+    /* rpc.md §7: answer a Digest challenge once, same request, same id. */
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s", err);
+    int a = tool_auth_frame(msg, obj, err, errsz);
+    if (a < 0) {
+      rc = -1;
+    } else if (a == 0) {
+      cJSON_free(frame);
+      frame = cJSON_PrintUnformatted(obj);
+      rc = frame ? call_once(c, frame, id, result, code, err, errsz) : -1;
+    } else {
+      snprintf(err, errsz, "%s", msg);
+    }
+  }
   cJSON_free(frame);
+  cJSON_Delete(obj);
   return rc;
 }
 

@@ -34,10 +34,15 @@ static long long content_length(const char *head, size_t n) {
 }
 
 int tool_http_call(const char *host, const char *port, const char *path,
-                   const char *frame, cJSON **reply, long long deadline,
-                   char *err, size_t errsz) {
+                   bool tls, const char *frame, cJSON **reply,
+                   long long deadline, char *err, size_t errsz) {
   int fd = tool_tcp_connect(host, port, deadline, err, errsz);
   if (fd < 0) return -1;
+  if (tls && tool_tls_start(fd, host, port, deadline, err, errsz) != 0) {
+    tool_tls_close(fd);
+    close(fd);
+    return -1;
+  }
   int ret = -1;
   struct moss_buf rx;
   moss_buf_init(&rx, MOSS_SUB_APP, 1 << 22);
@@ -65,7 +70,10 @@ int tool_http_call(const char *host, const char *port, const char *path,
     }
     if (rr < 0) {
       if (hl > 0 && cl < 0) break; /* body delimited by close */
-      snprintf(err, errsz, "connection to %s:%s closed", host, port);
+      if (*tool_tls_last_error() != '\0')
+        snprintf(err, errsz, "%s", tool_tls_last_error());
+      else
+        snprintf(err, errsz, "connection to %s:%s closed", host, port);
       goto out;
     }
   }
@@ -86,6 +94,7 @@ int tool_http_call(const char *host, const char *port, const char *path,
   ret = 0;
 out:
   moss_buf_free(&rx);
+  tool_tls_close(fd);
   close(fd);
   return ret;
 }

@@ -38,7 +38,10 @@ int tool_ws_handshake(int fd, const char *host, const char *port,
                    "Sec-WebSocket-Protocol: json-rpc\r\n\r\n",
                    path, host, port, key);
   if (tool_write_all(fd, req, (size_t) n, deadline) != 0) {
-    snprintf(err, errsz, "cannot send to %s:%s", host, port);
+    if (*tool_tls_last_error() != '\0')
+      snprintf(err, errsz, "%s", tool_tls_last_error());
+    else
+      snprintf(err, errsz, "cannot send to %s:%s", host, port);
     return -1;
   }
   for (;;) {
@@ -76,8 +79,11 @@ int tool_ws_handshake(int fd, const char *host, const char *port,
     }
     int rr = tool_read_some(fd, rx, deadline);
     if (rr != 0) {
-      snprintf(err, errsz, rr == -2 ? "websocket handshake timed out"
-                                    : "connection closed during handshake");
+      if (rr != -2 && *tool_tls_last_error() != '\0')
+        snprintf(err, errsz, "%s", tool_tls_last_error());
+      else
+        snprintf(err, errsz, rr == -2 ? "websocket handshake timed out"
+                                      : "connection closed during handshake");
       return -1;
     }
   }
@@ -152,8 +158,11 @@ int tool_ws_call(int fd, struct moss_buf *rx, const char *frame,
     }
     int rr = tool_read_some(fd, rx, deadline);
     if (rr != 0) {
-      snprintf(err, errsz, rr == -2 ? "timed out waiting for the reply"
-                                    : "websocket connection closed");
+      if (rr != -2 && *tool_tls_last_error() != '\0')
+        snprintf(err, errsz, "%s", tool_tls_last_error());
+      else
+        snprintf(err, errsz, rr == -2 ? "timed out waiting for the reply"
+                                      : "websocket connection closed");
       break;
     }
   }
@@ -167,7 +176,9 @@ void tool_ws_close(int fd) {
   rand_bytes(mask, sizeof(mask));
   if (moss_ws_encode_close(out, sizeof(out), MOSS_WS_CLOSE_NORMAL,
                            MOSS_STR_NULL, mask, &olen) == MOSS_OK) {
-    if (write(fd, out, olen) < 0) {
+    if (tool_tls_active(fd)) {
+      tool_tls_write_all(fd, out, olen, 0);
+    } else if (write(fd, out, olen) < 0) {
       /* best effort: the socket is closed right after */
     }
   }

@@ -511,6 +511,89 @@ static void test_corruption(void) {
   done_emu();
 }
 
+
+/* The firmware's use: the CA bundle (219,597 bytes today, + 8 KB of
+ * growth) and 20 small user files on the default 256 KB partition, then
+ * atomic replaces of one of them at that fill level (GC must keep
+ * finding room), then remount + check. */
+static void capacity_run(const struct moss_flash *view, bool tight) {
+  struct moss_fs *fs = NULL;
+  MT_REQUIRE(moss_fs_format(view) == MOSS_OK);
+  MT_REQUIRE(moss_fs_mount(&fs, view) == MOSS_OK);
+  enum { CA = 219597 + 8192, SMALL = 1024, NSMALL = 20 };
+  static uint8_t ca[CA], back[CA], small[SMALL];
+  struct moss_fs_info in;
+  MT_CHECK_EQ(moss_fs_info(fs, &in), MOSS_OK);
+  printf("# fs capacity (write_align %u): %u bytes for files of %u\n",
+         (unsigned)view->write_align, in.total, (unsigned)view->size);
+  if (tight)
+    MT_CHECK(in.total >= 240u * 1024);
+  fst_fill(ca, CA, 77);
+  MT_CHECK_EQ(moss_fs_write_file(fs, "ca.pem", ca, CA), MOSS_OK);
+  char name[16];
+  int nsmall = tight ? NSMALL : 8;
+  for (int i = 0; i < nsmall; i++) {
+    snprintf(name, sizeof(name), "user/%02d.pem", i);
+    fst_fill(small, SMALL, (uint32_t)i);
+    MT_CHECK_EQ(moss_fs_write_file(fs, name, small, SMALL), MOSS_OK);
+  }
+  MT_CHECK_EQ(moss_fs_info(fs, &in), MOSS_OK);
+  printf("# fs capacity: ca.pem %u + %d x %u bytes: %u used, %u free\n",
+         (unsigned)CA, nsmall, (unsigned)SMALL, in.used, in.free);
+  int ok = 0;
+  for (int r = 0; r < 200; r++) {
+    fst_fill(small, SMALL, (uint32_t)(1000 + r));
+    int rc = moss_fs_write_file(fs, "user/03.pem", small, SMALL);
+    MT_CHECK_EQ(rc, MOSS_OK);
+    if (rc != MOSS_OK)
+      break;
+    ok++;
+  }
+  MT_CHECK_EQ(ok, 200);
+  MT_CHECK_EQ(moss_fs_check(fs), MOSS_OK);
+  moss_fs_unmount(fs);
+  MT_REQUIRE(moss_fs_mount(&fs, view) == MOSS_OK);
+  MT_CHECK_EQ(moss_fs_check(fs), MOSS_OK);
+  size_t n = 0;
+  MT_CHECK_EQ(moss_fs_read_file(fs, "ca.pem", back, sizeof(back), &n),
+              MOSS_OK);
+  MT_CHECK_EQ(n, (size_t)CA);
+  MT_CHECK_MEM(back, ca, CA);
+  for (int i = 0; i < nsmall; i++) {
+    snprintf(name, sizeof(name), "user/%02d.pem", i);
+    fst_fill(small, SMALL, i == 3 ? 1000 + 199 : (uint32_t)i);
+    MT_CHECK_EQ(moss_fs_read_file(fs, name, back, sizeof(back), &n), MOSS_OK);
+    MT_CHECK_EQ(n, (size_t)SMALL);
+    MT_CHECK_MEM(back, small, SMALL);
+  }
+  moss_fs_unmount(fs);
+}
+
+static void test_capacity(void) {
+  MT_REQUIRE(moss_flash_emu_open_ram(&emu, 0x40000) == MOSS_OK);
+  capacity_run(moss_flash_emu_flash(emu), true);
+  struct moss_flash_emu_stats st;
+  moss_flash_emu_get_stats(emu, &st);
+  printf("# fs capacity: erases max %u mean %.1f\n", st.erase_max,
+         st.erase_mean);
+  MT_CHECK(st.erase_max <= 2 * st.erase_mean + 1);
+  done_emu();
+}
+
+/* Same on the encrypted-like view (write_align 32: more padding, so
+ * fewer small files). */
+static void test_capacity_encrypted(void) {
+  struct xor_flash x;
+  MT_REQUIRE(moss_flash_emu_open_ram(&emu, 0x40000) == MOSS_OK);
+  MT_REQUIRE(xor_flash_init(&x, moss_flash_emu_flash(emu)) == MOSS_OK);
+  capacity_run(&x.flash, false);
+  struct moss_flash_emu_stats st;
+  moss_flash_emu_get_stats(emu, &st);
+  MT_CHECK_EQ(st.bitset_errors, 0);
+  xor_flash_free(&x);
+  done_emu();
+}
+
 static void test_ram(void) {
   struct moss_alloc_stats a, b;
   moss_alloc_get_stats(&a);
@@ -545,6 +628,8 @@ int main(int argc, char **argv) {
   MT_RUN(test_full);
   MT_RUN(test_wear);
   MT_RUN(test_corruption);
+  MT_RUN(test_capacity);
+  MT_RUN(test_capacity_encrypted);
   MT_RUN(test_ram);
   MT_RUN(test_fs_cut_all);
   MT_RUN(test_fs_cut_xor);

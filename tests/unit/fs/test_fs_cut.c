@@ -15,7 +15,7 @@
 #define CUT_SIZE 0x8000u
 #define NSTEPS 20
 #define MAXF 8
-#define MAXLEN 16384
+#define MAXLEN 32768
 
 struct mfile {
   char name[8];
@@ -120,7 +120,7 @@ static int step(struct moss_fs *fs, int i, struct model *m) {
     case 10: { /* fill close to full */
       struct moss_fs_info in;
       moss_fs_info(fs, &in);
-      return wf(fs, m, "g", in.free - 7000, 7);
+      return wf(fs, m, "g", in.free - 8000, 7);
     }
     case 17:
       mf = mfind(m, "b");

@@ -1,0 +1,206 @@
+/*
+ * moss/tls.h - TLS 1.2/1.3 (mbedTLS 3.6) as a layer over the conn API,
+ * with certificates and keys from PEM buffers and trust anchors read on
+ * demand from a CA file (http.md §4).
+ *
+ * Pieces
+ *   moss_tls_init()         once per process: routes mbedTLS's heap through
+ *                           the counting allocator (MOSS_SUB_TLS), starts
+ *                           PSA crypto and the DRBG.  Idempotent.
+ *   struct moss_tls_ca      a CA file on a filesystem, never held in RAM:
+ *                           a small index (subject hash -> offset) built on
+ *                           first use; a lookup reads, parses and returns
+ *                           only the certificates whose subject matches.
+ *   struct moss_tls_ctx     shared configuration of one role (server or
+ *                           client): own certificate chain and key, CA
+ *                           store, verification mode.  Reference counted:
+ *                           every listener and connection holds a
+ *                           reference, so the creator may drop its own
+ *                           (moss_tls_ctx_unref) as soon as they exist.
+ *   moss_tls_listen()       a TLS listener: a TCP listener whose accepted
+ *                           connections are announced (on_accept) only
+ *                           after their handshake succeeded.
+ *   moss_tls_connect()      an outgoing TLS connection; on_connect after
+ *                           the handshake (and verification) succeeded.
+ * Connections made here behave exactly like TCP ones (moss/conn.h): the
+ * HTTP server, WebSocket and RPC code cannot tell the difference.
+ *
+ * Security behaviour
+ *   - TLS 1.2 and 1.3 only; suites and groups of http.md §4.1 (ECDHE
+ *     only, P-256 first); renegotiation, compression and tickets off.
+ *   - Server with a CA store: a client certificate is required and
+ *     verified (mutual TLS); without one: no client certificate asked.
+ *   - Client with a CA store: the server chain and its name are
+ *     verified; without one: WARN "TLS: server certificate of <host> is
+ *     not verified (no CA configured)".
+ *   - Every failed verification logs one ERROR line
+ *     "TLS: <peer> certificate verification failed: '<DN>' (depth <d>):
+ *     <reason>" (http.md §4.6); the peer gets the matching alert.
+ *   - A handshake that makes no progress for handshake_timeout_ms is
+ *     dropped and its memory freed.
+ *
+ * Memory (counted under MOSS_SUB_TLS; docs/design/tls.md has figures)
+ *   A connection's mbedTLS context and record buffers exist while it is
+ *   handshaking or has a record in flight; the peer's certificate chain is
+ *   freed after verification.  moss_tls_stats() reports what is in use.
+ *
+ * Single-threaded (one event loop), like the rest of the runtime.
+ */
+#ifndef MOSS_TLS_H
+#define MOSS_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "moss/conn.h"
+#include "moss/ev.h"
+
+/* A handshake that makes no progress for this long is aborted. */
+#define MOSS_TLS_DEFAULT_HANDSHAKE_MS 10000u
+/* Longest line of a CA file (http.md §4.7); longer lines inside a
+ * certificate skip that certificate. */
+#define MOSS_TLS_CA_LINE_MAX 1024u
+/* Largest DER certificate accepted from a CA file. */
+#define MOSS_TLS_CA_DER_MAX 4096u
+/* Longest chain verified (http.md §4.6 "chain longer than 8"). */
+#define MOSS_TLS_MAX_CHAIN 8
+
+/* Installs the allocator hooks, PSA crypto and the DRBG (first call
+ * only).  MOSS_ERR_CRYPTO if the entropy source or PSA fails. */
+int moss_tls_init(void);
+/* Undo moss_tls_init() (tests, leak checks).  No TLS object may be
+ * alive. */
+void moss_tls_deinit(void);
+
+/* The process-wide DRBG in mbedTLS's f_rng shape (p unused); 0 or an
+ * mbedTLS error.  Needs moss_tls_init(). */
+int moss_tls_rng(void *p, unsigned char *out, size_t len);
+
+/* ---- file access for CA stores ------------------------------------------ */
+
+/* How a CA store reads its file.  open: handle for name (borrowed for
+ * the call) or an error (MOSS_ERR_NOENT ...); read: bytes read, 0 at the
+ * end, <0 error; seek: absolute offset; close: NULL-safe. */
+struct moss_tls_file_ops {
+  int (*open)(void *arg, const char *name, void **fh);
+  int (*read)(void *fh, void *buf, size_t len);
+  int (*seek)(void *fh, uint32_t off);
+  uint32_t (*size)(void *fh);
+  void (*close)(void *fh);
+};
+/* Files of a mounted moss filesystem (arg: struct moss_fs *). */
+extern const struct moss_tls_file_ops moss_tls_fs_ops;
+
+/* ---- on-demand CA store ---------------------------------------------------- */
+
+struct moss_tls_ca;
+
+/* A store over file `name` read through ops/arg (both must outlive the
+ * store; name is copied).  Only checks that the file opens.
+ * MOSS_ERR_NOENT etc. from ops->open, MOSS_ERR_NOMEM. */
+int moss_tls_ca_new(const struct moss_tls_file_ops *ops, void *arg,
+                    const char *name, struct moss_tls_ca **out);
+void moss_tls_ca_free(struct moss_tls_ca *ca);
+const char *moss_tls_ca_name(const struct moss_tls_ca *ca);
+/* Certificates of the file whose subject equals the DER Name subj[0..n),
+ * as a newly allocated mbedTLS chain in *out (NULL if none; free with
+ * mbedtls_x509_crt_free + mbedtls_free, as mbedTLS does for its CA
+ * callback).  The index is (re)built when the file changed.  Returns
+ * the number found (>= 0) or an error. */
+struct mbedtls_x509_crt;
+int moss_tls_ca_lookup(struct moss_tls_ca *ca, const uint8_t *subj, size_t n,
+                       struct mbedtls_x509_crt **out);
+/* Heap held by the store while idle (the index). */
+size_t moss_tls_ca_idle_bytes(const struct moss_tls_ca *ca);
+/* Certificates in the index (builds it if needed); <0 on error. */
+int moss_tls_ca_count(struct moss_tls_ca *ca);
+
+/* ---- configuration ------------------------------------------------------------ */
+
+struct moss_tls_ctx;
+
+enum moss_tls_role { MOSS_TLS_SERVER = 0, MOSS_TLS_CLIENT = 1 };
+
+/* Caller-owned, copied by moss_tls_ctx_new. */
+struct moss_tls_ctx_opts {
+  enum moss_tls_role role;
+  /* 0x0303 = TLS 1.2, 0x0304 = TLS 1.3; 0 = both. */
+  uint16_t min_version, max_version;
+  uint32_t handshake_timeout_ms; /* 0: MOSS_TLS_DEFAULT_HANDSHAKE_MS */
+};
+
+/* MOSS_ERR_NOMEM, MOSS_ERR_CRYPTO (moss_tls_init failed). */
+int moss_tls_ctx_new(const struct moss_tls_ctx_opts *o,
+                     struct moss_tls_ctx **out);
+void moss_tls_ctx_ref(struct moss_tls_ctx *ctx);
+/* Drop a reference; the last one frees.  NULL-safe. */
+void moss_tls_ctx_unref(struct moss_tls_ctx *ctx);
+
+/* Own certificate chain (PEM, leaf first) and its private key (PEM:
+ * PKCS#1, SEC1 or PKCS#8; key == NULL: the key is read from the
+ * certificate buffer).  Buffers are borrowed for the call.  On failure
+ * *bad_key tells whether the key (true) or the certificate (false) is at
+ * fault and why gets the reason ("encrypted private keys are not
+ * supported", "no certificate found", "key does not match the
+ * certificate", ...).  MOSS_ERR_PARSE, MOSS_ERR_NOMEM, MOSS_ERR_NOTSUP. */
+int moss_tls_ctx_use_cert(struct moss_tls_ctx *ctx, const void *cert,
+                          size_t cert_len, const void *key, size_t key_len,
+                          bool *bad_key, char *why, size_t whylen);
+/* Trust anchors for the peer (taken over: freed with ctx).  Server:
+ * client certificates become required. */
+void moss_tls_ctx_use_ca(struct moss_tls_ctx *ctx, struct moss_tls_ca *ca);
+
+/* ---- connections ------------------------------------------------------------- */
+
+/* Listener with the moss_http_listen_fn signature (arg: the ctx, which
+ * the listener references).  Same errors as moss_conn_listen;
+ * MOSS_ERR_INVAL if ctx is not a server context with a certificate. */
+int moss_tls_listen(void *ctx, struct moss_ev *ev, const char *addr,
+                    const struct moss_conn_opts *o,
+                    const struct moss_conn_handlers *h, void *user,
+                    struct moss_conn **out, char *why, size_t whylen);
+
+/* Connect to addr ("ip:port") and run the handshake, sending SNI and
+ * verifying against server_name (copied; NULL: the address's host).
+ * Outcome as moss_conn_connect: on_connect after the handshake, or
+ * on_error (MOSS_ERR_AUTH: verification failed, MOSS_ERR_PROTO: the
+ * handshake failed, MOSS_ERR_TIMEOUT, MOSS_ERR_IO) + on_close. */
+int moss_tls_connect(struct moss_tls_ctx *ctx, struct moss_ev *ev,
+                     const char *addr, const char *server_name,
+                     const struct moss_conn_opts *o,
+                     const struct moss_conn_handlers *h, void *user,
+                     struct moss_conn **out);
+
+/* The negotiated version of an established TLS connection ("TLSv1.2",
+ * "TLSv1.3") or "" (not TLS, or still handshaking). */
+const char *moss_tls_conn_version(struct moss_conn *c);
+
+struct moss_tls_stats {
+  uint32_t conns;        /* TLS connections alive (incl. handshaking) */
+  uint32_t handshaking;  /* of which still in the handshake */
+  uint32_t parked;       /* idle connections holding no mbedTLS context */
+  uint64_t handshakes;   /* completed since start */
+  uint64_t failures;     /* failed handshakes since start */
+};
+void moss_tls_stats(struct moss_tls_stats *st);
+
+/* ---- verification messages (shared with the host tool) ----------------------- */
+
+/* The reason text of http.md §4.6 for certificate crt that failed with
+ * mbedTLS flags (MBEDTLS_X509_BADCERT_*).  host: the expected name
+ * (client side) or NULL; ca_name: the trust file's name; issuer: a
+ * certificate of the trust file whose subject is crt's issuer (NULL:
+ * none found); client_cert: crt is a client certificate (for the
+ * extended key usage text).  Always NUL-terminates buf. */
+void moss_tls_verify_reason(const struct mbedtls_x509_crt *crt,
+                            uint32_t flags, const char *host,
+                            const char *ca_name,
+                            const struct mbedtls_x509_crt *issuer,
+                            bool client_cert, char *buf, size_t n);
+/* RFC 4514-style subject of crt ("CN=howdy, O=MyCompany, ..."). */
+void moss_tls_subject(const struct mbedtls_x509_crt *crt, char *buf, size_t n);
+/* Short text for an mbedTLS error code ("unknown_ca alert", ...). */
+void moss_tls_strerror(int mbedtls_err, char *buf, size_t n);
+
+#endif

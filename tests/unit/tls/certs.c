@@ -1,0 +1,81 @@
+/* Test certificates (ECDSA P-256), made with openssl for these tests
+ * only: a CA, a server cert for 127.0.0.1/localhost, a client cert
+ * "CN=howdy", an expired client cert and an unrelated CA.  Keys are
+ * test material, never used anywhere else. */
+#include "tls_test.h"
+
+const char tt_ca_crt[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBvTCCAWOgAwIBAgIUNmzXc4kswAcVjAhnwKe4Eiu0M7QwCgYIKoZIzj0EAwIw\n"
+    "MzELMAkGA1UEBhMCSUUxEjAQBgNVBAoMCW1vc3MgdGVzdDEQMA4GA1UEAwwHVGVz\n"
+    "dCBDQTAgFw0yNjExMjQyMTU3MTBaGA8yMTI2MTAzMTIxNTcxMFowMzELMAkGA1UE\n"
+    "BhMCSUUxEjAQBgNVBAoMCW1vc3MgdGVzdDEQMA4GA1UEAwwHVGVzdCBDQTBZMBMG\n"
+    "ByqGSM49AgEGCCqGSM49AwEHA0IABCPxd+1Y1VhxENZfYWpNH1vkRIGknYsfXKxI\n"
+    "it4mC8x2Eb5u/hHUxR8t82Tffr2D2iJ9PKjVHF8V3AdOA9ZM42SjUzBRMB0GA1Ud\n"
+    "DgQWBBRfspcqP09sdAP7YxU8D3AhFmYe9jAfBgNVHSMEGDAWgBRfspcqP09sdAP7\n"
+    "YxU8D3AhFmYe9jAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQDJ\n"
+    "wI1utr54ZCjjefVy8zYT4dtQ2b2I9D67Tr3l8kozOAIgIC89dEE2INxJkqRQLrRT\n"
+    "9Cv1A66bQCiVv04jc2rH0og=\n"
+    "-----END CERTIFICATE-----\n";
+const char tt_srv_crt[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBqTCCAVCgAwIBAgIBAjAKBggqhkjOPQQDAjAzMQswCQYDVQQGEwJJRTESMBAG\n"
+    "A1UECgwJbW9zcyB0ZXN0MRAwDgYDVQQDDAdUZXN0IENBMCAXDTI2MTEyNDIxNTcx\n"
+    "MFoYDzIxMjYxMDMxMjE1NzEwWjAoMRIwEAYDVQQKDAltb3NzIHRlc3QxEjAQBgNV\n"
+    "BAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABPJJC0gsfQ4s\n"
+    "nWjLSK3xdKfpNDYwkZR+smXQgGg7elOadZWfbE8ZPRIevZznHRLCxKEwGrmhyOoD\n"
+    "odtEUxiVyW+jXjBcMBoGA1UdEQQTMBGHBH8AAAGCCWxvY2FsaG9zdDAdBgNVHQ4E\n"
+    "FgQU+CzNf5wFoLBT8/2kpge86pWK5SAwHwYDVR0jBBgwFoAUX7KXKj9PbHQD+2MV\n"
+    "PA9wIRZmHvYwCgYIKoZIzj0EAwIDRwAwRAIgEOodg8/hnimHbSrvSoR/KCXEKuRy\n"
+    "2MrwjzewoUE/KNYCIAL10U3kqKroXOX3/kk3LO32kfYxC1q1D5K7PieNToFs\n"
+    "-----END CERTIFICATE-----\n";
+const char tt_srv_key[] =
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "MHcCAQEEIKDUQffJ8REP9lYipPjx5DqLu89WELicCi/NevHrJta9oAoGCCqGSM49\n"
+    "AwEHoUQDQgAE8kkLSCx9DiydaMtIrfF0p+k0NjCRlH6yZdCAaDt6U5p1lZ9sTxk9\n"
+    "Eh69nOcdEsLEoTAauaHI6gOh20RTGJXJbw==\n"
+    "-----END EC PRIVATE KEY-----\n";
+const char tt_cli_crt[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBTjCB9AIBAzAKBggqhkjOPQQDAjAzMQswCQYDVQQGEwJJRTESMBAGA1UECgwJ\n"
+    "bW9zcyB0ZXN0MRAwDgYDVQQDDAdUZXN0IENBMCAXDTI2MTEyNDIxNTcxMFoYDzIx\n"
+    "MjYxMDMxMjE1NzEwWjAxMQswCQYDVQQGEwJJRTESMBAGA1UECgwJTXlDb21wYW55\n"
+    "MQ4wDAYDVQQDDAVob3dkeTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABIFrFuMZ\n"
+    "ciaDjw9MYf4dkdmQE/YEyCCriAZ+Pp+82tMea9hRUZbk07lKDN61ErrkiRucDYnI\n"
+    "9NI4e6C32tRArUIwCgYIKoZIzj0EAwIDSQAwRgIhAM1XTwqalCoDziH/E/vNcpNk\n"
+    "y7hlaMZMyiXRJ795S0IjAiEAhO5IGWacLPu0BNuhDaihuyvY/kgMOGJxK4sovsQb\n"
+    "L8w=\n"
+    "-----END CERTIFICATE-----\n";
+const char tt_cli_key[] =
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "MHcCAQEEIHuHkpk5hRiaNgMqqMvZWf02BlQZoCIglVsV7hVPX5m/oAoGCCqGSM49\n"
+    "AwEHoUQDQgAEgWsW4xlyJoOPD0xh/h2R2ZAT9gTIIKuIBn4+n7za0x5r2FFRluTT\n"
+    "uUoM3rUSuuSJG5wNicj00jh7oLfa1ECtQg==\n"
+    "-----END EC PRIVATE KEY-----\n";
+const char tt_expired_crt[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBKjCB0QIBBTAKBggqhkjOPQQDAjAzMQswCQYDVQQGEwJJRTESMBAGA1UECgwJ\n"
+    "bW9zcyB0ZXN0MRAwDgYDVQQDDAdUZXN0IENBMB4XDTIwMDEwMTAwMDAwMFoXDTIw\n"
+    "MDIwMTAwMDAwMFowEDEOMAwGA1UEAwwFaG93ZHkwWTATBgcqhkjOPQIBBggqhkjO\n"
+    "PQMBBwNCAASBaxbjGXImg48PTGH+HZHZkBP2BMggq4gGfj6fvNrTHmvYUVGW5NO5\n"
+    "SgzetRK65IkbnA2JyPTSOHugt9rUQK1CMAoGCCqGSM49BAMCA0gAMEUCIEsW2yIX\n"
+    "Jm4VEfx5khBzKgGdv5DpuNwrj36EIZ8F/pGmAiEAg4nwqKuVdEqk4ArPKS6lqpnB\n"
+    "sXa+8fuiANBl8e5QNF4=\n"
+    "-----END CERTIFICATE-----\n";
+const char tt_other_crt[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBfDCCASOgAwIBAgIUIAz7NQoK7S06hVce7FTNSbQoTGQwCgYIKoZIzj0EAwIw\n"
+    "EzERMA8GA1UEAwwIT3RoZXIgQ0EwIBcNMjYxMTI0MjE1NzEwWhgPMjEyNjEwMzEy\n"
+    "MTU3MTBaMBMxETAPBgNVBAMMCE90aGVyIENBMFkwEwYHKoZIzj0CAQYIKoZIzj0D\n"
+    "AQcDQgAEnYKmfJ9bXxj/UV77NItbKBpCqG7sj2ZnwkU0LXxf7i2aujU58A6lvYwA\n"
+    "G2N476NLgkeTz5aiDHBDUQNd+nXXFqNTMFEwHQYDVR0OBBYEFMuEK4Zeq6bN7KLZ\n"
+    "qrcKthdbBoRHMB8GA1UdIwQYMBaAFMuEK4Zeq6bN7KLZqrcKthdbBoRHMA8GA1Ud\n"
+    "EwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDRwAwRAIgTi+KrGKyWAj4iRc1Uxne/5da\n"
+    "xDIAbj6DwjySqbe8SzcCIHUK3QatZLL9d6aJxLR20UHq5dyUaqY8kRXWe1W3T2+s\n"
+    "-----END CERTIFICATE-----\n";
+const char tt_other_key[] =
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "MHcCAQEEIEpejR+IlTingo7vjSB67oSD17j9wcw+/ORGrIjJZ2NFoAoGCCqGSM49\n"
+    "AwEHoUQDQgAEnYKmfJ9bXxj/UV77NItbKBpCqG7sj2ZnwkU0LXxf7i2aujU58A6l\n"
+    "vYwAG2N476NLgkeTz5aiDHBDUQNd+nXXFg==\n"
+    "-----END EC PRIVATE KEY-----\n";
