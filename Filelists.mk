@@ -26,7 +26,7 @@ CFG_SRCS := src/cfg/cfg.c src/cfg/cfg_json.c src/cfg/cfg_layer.c \
   src/cfg/cfg_rpc.c src/cfg/cfg_pos.c $(BUILD)/gen/cfg_schema.c
 
 # HTTP request parser and helpers; WebSocket frames (pure, no I/O).
-HTTP_SRCS := src/http/http_parse.c src/http/http_util.c
+HTTP_SRCS := src/http/http_parse.c src/http/http_util.c src/http/multipart.c
 WS_SRCS := src/ws/ws_frame.c
 
 # RPC core: frames, registry/dispatch, channels, UART framing (cJSON glue).
@@ -38,7 +38,7 @@ AUTH_SRCS := src/auth/digest.c src/auth/digest_parse.c src/auth/nonce.c \
   src/auth/htdigest.c src/auth/acl.c
 
 # The runtime above the board: config, RPC services, HTTP endpoints.
-RT_SRCS := src/rt/rt.c src/rt/rt_svc.c src/rt/rt_http.c src/rt/rt_auth.c \
+RT_SRCS := src/rt/rt.c src/rt/rt_svc.c src/rt/rt_http.c src/rt/rt_auth.c src/rt/rt_validate.c \
   src/http/http_server.c port/posix/pty.c
 
 # TLS layer over conn (mbedTLS), on-demand CA store.

@@ -33,6 +33,11 @@ CPPFLAGS += -Iinclude -Iconfig -I$(MBEDTLS_DIR)/include \
 CFLAGS += -std=c11 $(OPT) -g $(WARN) -MMD -MP
 LDLIBS += -lcjson -lzip -lz -lyaml
 
+# Build options of config/moss_config.h, e.g. `make MOSS_ENABLE_RPC=0`.
+ifneq ($(MOSS_ENABLE_RPC),)
+CPPFLAGS += -DMOSS_ENABLE_RPC=$(MOSS_ENABLE_RPC)
+endif
+
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
   -fno-sanitize-recover=undefined

@@ -144,7 +144,7 @@ int main(void) {
     return 1;
   for (int r = 0; r < 20; r++) {
     char name[16];
-    snprintf(name, sizeof(name), "user%d.pem", r);
+    snprintf(name, sizeof(name), "user%d.pem", r % 100);
     if (moss_fs_write_file(fs, name, buf + r, 1024) != MOSS_OK)
       return 1;
   }

@@ -28,12 +28,17 @@
  * after a remove, reads fail with MOSS_ERR_NOENT).
  *
  * RAM (figures for the default 256 KB partition, 64 sectors): the mounted
- * filesystem allocates one block of about 12 bytes per sector + 16 bytes
- * per file slot (MOSS_FS_MAX_FILES) + a GC extent table of 8 bytes per
- * entry (min(sectors + 16, 96) entries) + 256 bytes of staging: 3856 bytes
- * measured.  A read-only handle is ~150 bytes; a writable one adds its
- * extent table and a 256-byte write buffer (1072 bytes measured).  All of it is allocated at mount/open (MOSS_SUB_FS);
- * reads, writes, commits and garbage collection allocate nothing.
+ * filesystem allocates one block of about 18 bytes per sector + 16 bytes
+ * per file slot (MOSS_FS_MAX_FILES) + an extent table of 8 bytes per entry
+ * (min(sectors + 16, 96) entries) + a garbage-collection plan of 8 bytes
+ * per 32 bytes of sector + 256 bytes of staging: 5312 bytes measured.  A
+ * read-only handle is ~150 bytes; a writable one adds its extent table and
+ * a 256-byte write buffer (1072 bytes measured).  All of it is allocated
+ * at mount/open (MOSS_SUB_FS); reads, writes, commits and garbage
+ * collection allocate nothing.
+ *
+ * Capacity: moss_fs_info().total is what files (data plus a little
+ * metadata each) may occupy: 254,000 bytes of a 256 KB partition.
  *
  * Errors common to all calls: MOSS_ERR_INVAL (bad argument or flags),
  * MOSS_ERR_NAMETOOLONG, MOSS_ERR_NOENT, MOSS_ERR_EXIST, MOSS_ERR_BUSY,

@@ -113,8 +113,8 @@ struct moss_fs {
   uint32_t nzombie;
   uint32_t rr; /* round-robin cursor for picking free sectors */
   uint64_t live, pending;
-  struct fs_sec *sec;    /* N, by physical index */
-  uint16_t *lmap;        /* N, lid -> physical index or FS_NOLID */
+  struct fs_sec *sec; /* N, by physical index */
+  uint16_t *lmap;     /* N, lid -> physical index or FS_NOLID */
   struct fs_ent *ent;
   uint32_t nent, maxent;
   struct fs_ext *scratch; /* emax entries, for GC and checks */

@@ -52,8 +52,7 @@ int moss_fsi_geometry(struct moss_fs *fs, const struct moss_flash *fl,
   fs->plan_cap = (P - fs->ds) / 32 + 2;
   /* One free sector is GC's destination; half a sector of slack covers
    * the unused tails of closed heads (docs/design/fs.md, "Space"). */
-  fs->usable =
-      (uint64_t)(fs->N - 1) * (P - fs->ds) - (P - fs->ds) / 2;
+  fs->usable = (uint64_t)(fs->N - 1) * (P - fs->ds) - (P - fs->ds) / 2;
   fs->head = -1;
   return MOSS_OK;
 }
@@ -530,22 +529,20 @@ int moss_fsi_write_commit(struct moss_fs *fs, uint32_t fid, const char *name,
 /* ---- garbage collection ----------------------------------------------
  *
  * The victim v is the used sector with the lowest seq.  Its live records
- * are planned (fs->plan), written, and only then is v erased.  Two ways:
+ * are planned (fs->plan) into a free sector d under v's lid, written, then
+ * d's header is written (the commit point of the step), then v is erased.
+ * Until its header exists d is garbage to mount; afterwards d supersedes v
+ * (same lid, higher seq) even if v's erase is cut.
  *
- *  merge: when everything live in v fits in the head's free tail, it is
- *    appended there like ordinary records (moved data gets new addresses,
- *    so every file with data in v gets a new commit).  A cut leaves v
- *    intact and older than the copies: mount sees either version.
- *  fresh: otherwise v is rewritten into a free sector F under v's lid,
- *    with F's header written last.  Live records slide down over dead
- *    ones, except DATA records of files whose commit lies in another
- *    sector: those are "pinned" at their offset, so their logical
- *    addresses stay valid and the commit need not be rewritten (a big
- *    static file such as ca.pem costs no metadata at all when GC moves
- *    it).  A pinned record that is mostly dead may instead float if the
- *    space saved exceeds the new commit its file then needs ("extra").
- *    Until F's header is written F is garbage to mount; afterwards F
- *    supersedes v (same lid, higher seq) even if v's erase is cut.
+ * Live records slide down over dead ones, except DATA records of files
+ * whose commit lies in another sector: those can stay "pinned" at their
+ * offset, so their logical addresses stay valid and the commit need not
+ * be rewritten (a big static file such as ca.pem costs no metadata at all
+ * when GC moves it).  A pinned record cannot move down, so the space below
+ * it is lost to the tail; floating it instead costs a new commit for its
+ * file ("extra", written at the end of d).  Three policies are planned and
+ * the one leaving the longest free tail wins.  A victim with nothing live
+ * is just erased.
  */
 
 /* Gaps smaller than this between live bytes of a record are copied
@@ -622,8 +619,8 @@ static int plan_put(struct moss_fs *fs, uint32_t *cnt, uint32_t src,
                     uint32_t dst, uint32_t a, uint32_t n) {
   if (*cnt >= fs->plan_cap)
     return MOSS_ERR_NOSPC;
-  fs->plan[(*cnt)++] = (struct fs_gcent){(uint16_t)src, (uint16_t)dst,
-                                         (uint16_t)a, (uint16_t)n};
+  fs->plan[(*cnt)++] =
+      (struct fs_gcent){(uint16_t)src, (uint16_t)dst, (uint16_t)a, (uint16_t)n};
   return MOSS_OK;
 }
 
@@ -674,13 +671,12 @@ static uint32_t runs_size(const struct moss_fs *fs, const struct liveset *ls,
  * more than the commit it costs, or always float them. */
 enum gc_policy { GC_PIN, GC_HEUR, GC_FLOAT };
 
-/* Plan the move of victim v's live records to offsets from w (the head's
- * free tail, or ds of a fresh sector under v's lid).  Pinning is only
- * possible into a fresh sector.  MOSS_ERR_NOSPC: does not fit. */
-static int gc_plan(struct moss_fs *fs, uint32_t v, uint32_t w,
-                   enum gc_policy pol, uint32_t *cnt, uint32_t *wend) {
+/* Plan the move of victim v's live records into a fresh sector under v's
+ * lid.  MOSS_ERR_NOSPC: does not fit. */
+static int gc_plan(struct moss_fs *fs, uint32_t v, enum gc_policy pol,
+                   uint32_t *cnt, uint32_t *wend) {
   const struct fs_sec *sv = &fs->sec[v];
-  uint32_t vl = sv->lid * fs->P;
+  uint32_t vl = sv->lid * fs->P, w = fs->ds;
   uint32_t off = sv->first;
   memset(fs->marks, 0, sizeof(fs->marks));
   *cnt = 0;
@@ -711,12 +707,12 @@ static int gc_plan(struct moss_fs *fs, uint32_t v, uint32_t w,
       uint32_t fsz = runs_size(fs, &ls, lo, hi, &nr);
       if (nr > 0) {
         uint32_t idx = e != NULL ? (uint32_t)(e - fs->ent) : 0;
-        bool foreign =
-            committed && fs_lid_of(fs, e->caddr) != sv->lid && !is_marked(fs, idx);
-        if (foreign && (pol == GC_FLOAT || (pol == GC_HEUR && fsz < rsz &&
-                                  rsz - fsz >= fs_recsize(fs, fs_cpaylen(
-                                                                  e->namelen,
-                                                                  e->n_ext))))) {
+        bool foreign = committed && fs_lid_of(fs, e->caddr) != sv->lid &&
+                       !is_marked(fs, idx);
+        if (foreign &&
+            (pol == GC_FLOAT ||
+             (pol == GC_HEUR && fsz < rsz &&
+              rsz - fsz >= fs_recsize(fs, fs_cpaylen(e->namelen, e->n_ext))))) {
           fs->marks[idx / 32] |= 1u << (idx % 32);
           foreign = false;
         }
@@ -761,31 +757,31 @@ static int gc_plan(struct moss_fs *fs, uint32_t v, uint32_t w,
 
 /* New logical address of a (in victim lid vlid) under the plan. */
 static uint32_t gc_map(const struct moss_fs *fs, uint32_t cnt, uint32_t vlid,
-                       uint32_t dlid, uint32_t a) {
+                       uint32_t a) {
   if (a == FS_HOLE || fs_lid_of(fs, a) != vlid)
     return a;
   uint32_t o = a % fs->P;
   for (uint32_t i = 0; i < cnt; i++) {
     const struct fs_gcent *p = &fs->plan[i];
     if (p->src != FS_GC_EXTRA && p->n > 0 && o >= p->a && o - p->a < p->n)
-      return dlid * fs->P + p->dst + FS_RH + (o - p->a);
+      return vlid * fs->P + p->dst + FS_RH + (o - p->a);
   }
   return a; /* pinned: same logical address */
 }
 
 static void remap_table(const struct moss_fs *fs, uint32_t cnt, uint32_t vlid,
-                        uint32_t dlid, struct fs_ext *t, uint32_t n) {
+                        struct fs_ext *t, uint32_t n) {
   for (uint32_t k = 0; k < n; k++)
-    t[k].addr = gc_map(fs, cnt, vlid, dlid, t[k].addr);
+    t[k].addr = gc_map(fs, cnt, vlid, t[k].addr);
 }
 
-/* Write plan entry i into physical sector d (lid dlid), followed by the
- * gap up to the next entry (or end). */
+/* Write plan entry i into physical sector d, followed by the gap up to
+ * the next entry (or end). */
 static int gc_write_one(struct moss_fs *fs, uint32_t v, uint32_t d,
-                        uint32_t dlid, uint32_t cnt, uint32_t i,
-                        uint32_t end) {
+                        uint32_t cnt, uint32_t i, uint32_t end) {
   const struct fs_gcent *p = &fs->plan[i];
-  uint32_t vlid = fs->sec[v].lid, next = i + 1 < cnt ? fs->plan[i + 1].dst : end;
+  uint32_t vlid = fs->sec[v].lid,
+           next = i + 1 < cnt ? fs->plan[i + 1].dst : end;
   char name[MOSS_FS_NAME_MAX + 1];
   int rc;
   fs->scratch_fid = 0;
@@ -795,9 +791,9 @@ static int gc_write_one(struct moss_fs *fs, uint32_t v, uint32_t d,
     if ((rc = moss_fsi_load_table(fs, e, fs->scratch)) < 0 ||
         (rc = moss_fsi_read_name(fs, e, name)) < 0)
       return rc;
-    remap_table(fs, cnt, vlid, dlid, fs->scratch, e->n_ext);
-    struct fs_piece t = {.kind = FS_P_EXTSER, .ext = fs->scratch,
-                         .len = e->n_ext};
+    remap_table(fs, cnt, vlid, fs->scratch, e->n_ext);
+    struct fs_piece t = {
+        .kind = FS_P_EXTSER, .ext = fs->scratch, .len = e->n_ext};
     return commit_at(fs, d, p->dst, next - p->dst - rs, e->fid, name,
                      e->namelen, e->size, 0, &t, e->n_ext);
   }
@@ -819,7 +815,7 @@ static int gc_write_one(struct moss_fs *fs, uint32_t v, uint32_t d,
         (rc = read_table(fs, la + FS_RH + FS_CMETA + fs_align(nl, 4), n,
                          fs->scratch)) < 0)
       return rc;
-    remap_table(fs, cnt, vlid, dlid, fs->scratch, n);
+    remap_table(fs, cnt, vlid, fs->scratch, n);
     struct fs_piece t = {.kind = FS_P_EXTSER, .ext = fs->scratch, .len = n};
     return commit_at(fs, d, p->dst, next - p->dst - fs_recsize(fs, len), fid,
                      name, nl, moss_get_le32(m), 0, &t, n);
@@ -833,12 +829,13 @@ static int gc_write_one(struct moss_fs *fs, uint32_t v, uint32_t d,
                       FS_REC_DATA, fid, &pc, 1);
 }
 
-/* RAM follows the plan once its records are durable. */
-static void gc_apply(struct moss_fs *fs, uint32_t cnt, uint32_t vlid,
-                     uint32_t dlid) {
+/* RAM follows the plan once its records are durable.  Entries are in
+ * offset order and never move up, so a new commit address cannot be
+ * mistaken for the old address of a later entry. */
+static void gc_apply(struct moss_fs *fs, uint32_t cnt, uint32_t vlid) {
   for (uint32_t i = 0; i < cnt; i++) {
     const struct fs_gcent *p = &fs->plan[i];
-    uint32_t na = dlid * fs->P + p->dst;
+    uint32_t na = vlid * fs->P + p->dst;
     if (p->src == FS_GC_EXTRA) {
       fs->ent[p->a].caddr = na;
       continue;
@@ -851,7 +848,7 @@ static void gc_apply(struct moss_fs *fs, uint32_t cnt, uint32_t vlid,
   }
   for (struct moss_fs_file *f = fs->files; f != NULL; f = f->next)
     if (f->tab != NULL)
-      remap_table(fs, cnt, vlid, dlid, f->tab, f->n_ext);
+      remap_table(fs, cnt, vlid, f->tab, f->n_ext);
   fs->scratch_fid = 0;
 }
 
@@ -883,31 +880,11 @@ int moss_fsi_gc_one(struct moss_fs *fs) {
   if (v < 0)
     return MOSS_ERR_NOSPC;
   uint32_t vs = (uint32_t)v, vlid = fs->sec[vs].lid, cnt = 0, end = 0;
-  int rc = MOSS_ERR_NOSPC;
-  if (fs->head >= 0)
-    rc = gc_plan(fs, vs, fs->head_off, GC_FLOAT, &cnt, &end);
-  if (rc == MOSS_OK) {
-    uint32_t d = (uint32_t)fs->head, dlid = fs->sec[d].lid;
-    for (uint32_t i = 0; i < cnt; i++) {
-      rc = gc_write_one(fs, vs, d, dlid, cnt, i, end);
-      if (rc < 0) {
-        fs->head = -1;
-        return rc;
-      }
-    }
-    fs->head_off = end;
-    fs->sec[d].end = end;
-    gc_apply(fs, cnt, vlid, dlid);
-    return gc_release(fs, vs);
-  }
-  if (rc != MOSS_ERR_NOSPC)
-    return rc;
-  /* Fresh sector: the policy that leaves the longest free tail (pinned
-   * records cannot move down, floating ones cost commits). */
+  /* The policy that leaves the longest free tail. */
   enum gc_policy best = GC_PIN;
   uint32_t best_end = fs->P + 1;
   for (int pol = GC_FLOAT; pol >= GC_PIN; pol--) {
-    rc = gc_plan(fs, vs, fs->ds, (enum gc_policy)pol, &cnt, &end);
+    int rc = gc_plan(fs, vs, (enum gc_policy)pol, &cnt, &end);
     if (rc == MOSS_ERR_NOSPC)
       continue;
     if (rc < 0)
@@ -919,7 +896,7 @@ int moss_fsi_gc_one(struct moss_fs *fs) {
   }
   if (best_end > fs->P)
     return MOSS_ERR_NOSPC;
-  rc = gc_plan(fs, vs, fs->ds, best, &cnt, &end);
+  int rc = gc_plan(fs, vs, best, &cnt, &end);
   if (rc < 0)
     return rc;
   if (cnt == 0)
@@ -929,7 +906,7 @@ int moss_fsi_gc_one(struct moss_fs *fs) {
   if (rc < 0)
     return rc;
   for (uint32_t i = 0; i < cnt; i++) {
-    rc = gc_write_one(fs, vs, d, vlid, cnt, i, end);
+    rc = gc_write_one(fs, vs, d, cnt, i, end);
     if (rc < 0)
       return rc;
   }
@@ -939,6 +916,6 @@ int moss_fsi_gc_one(struct moss_fs *fs) {
     return rc;
   fs->head = (int32_t)d;
   fs->head_off = end;
-  gc_apply(fs, cnt, vlid, vlid);
+  gc_apply(fs, cnt, vlid);
   return gc_release(fs, vs);
 }

@@ -197,8 +197,7 @@ static bool sh_valid(struct moss_fs *fs, const uint8_t *h, bool *ufixed) {
   }
   *ufixed = true;
   uint32_t lid = moss_get_le16(h + 6), first = moss_get_le16(h + 20);
-  return lid < fs->N && first >= fs->ds && first <= fs->P &&
-         first % fs->U == 0;
+  return lid < fs->N && first >= fs->ds && first <= fs->P && first % fs->U == 0;
 }
 
 int moss_fs_mount(struct moss_fs **out, const struct moss_flash *flash) {
@@ -229,8 +228,7 @@ int moss_fs_mount(struct moss_fs **out, const struct moss_flash *flash) {
     /* Same lid twice: the copy (higher seq) supersedes the original. */
     uint32_t o = fs->lmap[sc->lid], loser = s;
     if (o != FS_NOLID) {
-      if (fs->sec[o].seq < sc->seq ||
-          (fs->sec[o].seq == sc->seq && o > s)) {
+      if (fs->sec[o].seq < sc->seq || (fs->sec[o].seq == sc->seq && o > s)) {
         loser = o;
         fs->lmap[sc->lid] = (uint16_t)s;
       }

@@ -155,6 +155,7 @@ int moss_rt_map_addr(const char *map, const char *dev_addr, char *out,
   return w > 0 && (size_t) w < outsz ? MOSS_OK : MOSS_ERR_TOOBIG;
 }
 
+#if MOSS_ENABLE_RPC
 /* ---- UART channel ---------------------------------------------------------------- */
 
 static int uart_write(void *arg, const void *data, size_t len) {
@@ -193,6 +194,8 @@ static void uart_readable(struct moss_ev_io *w, int fd, unsigned events,
     moss_rpc_uart_input(rt->uart, buf, (size_t) n);
   }
 }
+
+#endif /* MOSS_ENABLE_RPC */
 
 /* ---- reboot ---------------------------------------------------------------------- */
 
@@ -236,6 +239,8 @@ int moss_rt_start(struct moss_rt **out, struct moss_ev *ev,
   rt->cfs.rename = cfs_rename;
   rt->env.fs = &rt->cfs;
   rt->env.mac = rt->board.mac;
+  rt->env.validate = moss_rt_validate;
+  rt->env.validate_arg = rt;
 
   ret = moss_cfg_load_boot(&rt->persist, &rt->env);
   if (ret != MOSS_OK) goto fail;
@@ -243,6 +248,10 @@ int moss_rt_start(struct moss_rt **out, struct moss_ev *ev,
   if (ret != MOSS_OK) goto fail;
   moss_log_set_level((enum moss_log_level) rt->running.debug.level);
 
+  /* Nonces and the failure throttle serve http.auth_* as well. */
+  ret = moss_rt_auth_init(rt);
+  if (ret != MOSS_OK) goto fail;
+#if MOSS_ENABLE_RPC
   if (rt->running.rpc.enable) {
     struct moss_rpc_cfg rc;
     memset(&rc, 0, sizeof(rc));
@@ -251,12 +260,11 @@ int moss_rt_start(struct moss_rt **out, struct moss_ev *ev,
     rt->rpc = moss_rpc_new(&rc);
     ret = MOSS_ERR_NOMEM;
     if (rt->rpc == NULL) goto fail;
-    ret = moss_rt_auth_init(rt);
-    if (ret != MOSS_OK) goto fail;
     moss_rpc_set_authorizer(rt->rpc, moss_rt_authorize, rt);
     ret = moss_rt_svc_register(rt);
     if (ret != MOSS_OK) goto fail;
-    if (b->uart_fd >= 0 && rt->running.rpc.uart.uart_no >= 0) {
+    if (b->uart_fd >= 0 && rt->running.rpc.uart.uart_no >= 0 &&
+        rt->running.rpc.uart.enable) {
       rt->uart = moss_rpc_uart_new(rt->rpc, uart_write, rt);
       rt->uart_io = rt->uart ? moss_ev_io_start(ev, b->uart_fd, MOSS_EV_READ,
                                                 uart_readable, rt)
@@ -264,6 +272,7 @@ int moss_rt_start(struct moss_rt **out, struct moss_ev *ev,
       if (rt->uart_io == NULL) goto fail;
     }
   }
+#endif
   moss_rt_http_start(rt); /* failures are logged; the device runs on */
   *out = rt;
   return MOSS_OK;
@@ -275,9 +284,11 @@ fail:
 void moss_rt_stop(struct moss_rt *rt) {
   if (rt == NULL) return;
   moss_rt_http_stop(rt);
+#if MOSS_ENABLE_RPC
   moss_ev_io_stop(rt->uart_io);
   moss_rpc_uart_free(rt->uart);
   moss_rpc_free(rt->rpc);
+#endif
   moss_rt_auth_free(rt);
   moss_ev_timer_cancel(rt->reboot_timer);
   moss_cfg_free(&rt->running);

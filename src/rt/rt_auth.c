@@ -86,6 +86,7 @@ static int password_lookup(struct moss_rt *rt, const char *file, int algo,
   return 0;
 }
 
+#if MOSS_ENABLE_RPC
 /* Loads the ACL configured now into rt->auth->acl.  *have = an ACL is
  * configured.  Returns 0, or 500 with msg set. */
 static int load_acl(struct moss_rt *rt, bool *have, char *msg, size_t msz) {
@@ -132,6 +133,9 @@ static int load_acl(struct moss_rt *rt, bool *have, char *msg, size_t msz) {
   return 0;
 }
 
+#endif /* MOSS_ENABLE_RPC */
+
+#if MOSS_ENABLE_RPC
 static bool auth_configured(const struct moss_rt *rt) {
   return set(rt->running.rpc.auth_domain) && set(rt->running.rpc.auth_file);
 }
@@ -172,6 +176,8 @@ static void challenge(struct moss_rt *rt, struct moss_rpc_req *req,
   }
 }
 
+#endif /* MOSS_ENABLE_RPC */
+
 static void log_status(enum moss_digest_status st, const char *user) {
   switch (st) {
     case MOSS_DIGEST_ALGO_MISMATCH:
@@ -185,8 +191,12 @@ static void log_status(enum moss_digest_status st, const char *user) {
       MOSS_LOG_D(TAG, "stale or reused nonce");
       break;
     case MOSS_DIGEST_BAD_RESPONSE: {
+      /* Printable ASCII only: a peer cannot forge log lines. */
       char u[MOSS_DIGEST_USER_MAX];
-      moss_rpc_log_sanitize(u, sizeof(u), moss_str_c(user), sizeof(u) - 1);
+      size_t k = 0;
+      for (; user[k] != '\0' && k + 1 < sizeof(u); k++)
+        u[k] = user[k] >= 0x20 && user[k] < 0x7f ? user[k] : '?';
+      u[k] = '\0';
       MOSS_LOG_W(TAG, "Invalid digest auth for user %s", u);
       break;
     }
@@ -195,6 +205,7 @@ static void log_status(enum moss_digest_status st, const char *user) {
   }
 }
 
+#if MOSS_ENABLE_RPC
 /* Verifies credentials against the rpc password file.  Returns the
  * status; on a file problem *code500 = 500 and msg is set. */
 static enum moss_digest_status verify(struct moss_rt *rt,
@@ -332,6 +343,8 @@ int moss_rt_authorize(void *arg, struct moss_rpc_req *req,
   }
   return MOSS_OK;
 }
+
+#endif /* MOSS_ENABLE_RPC */
 
 /* ---- HTTP ------------------------------------------------------------------- */
 

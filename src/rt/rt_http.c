@@ -10,12 +10,14 @@
 #include "moss/err.h"
 #include "moss/glob.h"
 #include "moss/log.h"
+#include "moss/multipart.h"
 #include "moss/tls.h"
 #include "moss/ws_frame.h"
 #include "rt_int.h"
 
 static const char *TAG = "http";
 
+#if MOSS_ENABLE_RPC
 #define CORS_HEADERS                      \
   "Content-Type: application/json\r\n"    \
   "Access-Control-Allow-Origin: *\r\n"    \
@@ -165,6 +167,8 @@ static const struct moss_rpc_channel_ops ws_ch_ops = {
     .close = ch_close,
 };
 
+#endif /* MOSS_ENABLE_RPC */
+
 static void reply_text(struct moss_http_conn *hc, int status,
                        const char *text) {
   char body[256];
@@ -173,6 +177,7 @@ static void reply_text(struct moss_http_conn *hc, int status,
                   (size_t) n, false);
 }
 
+#if MOSS_ENABLE_RPC
 /* GET /rpc/<Method>?a=1&b="x" -> {"a":1,"b":"x"} (values raw). */
 static int query_params(struct moss_str q, char *out, size_t cap,
                         size_t *olen) {
@@ -355,6 +360,8 @@ static void on_conn_close(void *arg, struct moss_http_conn *hc) {
   hctx_free(x);
 }
 
+#endif /* MOSS_ENABLE_RPC */
+
 /* ---- files ---------------------------------------------------------------------- */
 
 static bool is_protected(struct moss_rt *rt, const char *name) {
@@ -473,12 +480,123 @@ static void serve_file(struct moss_rt *rt, struct moss_http_conn *hc,
                          file_done, f);
 }
 
+/* ---- /upload (http.md §5) ---------------------------------------------------- */
+
+/* upload_acl: comma list of [+|-]glob over the file name, first match
+ * decides, no match denies.  *bare_star: the deciding entry was a plain
+ * "*" (which must not open protected files, http.md §5). */
+static bool upload_allowed(const char *acl, const char *name,
+                           bool *bare_star) {
+  *bare_star = false;
+  if (acl == NULL) return false;
+  const char *p = acl;
+  while (*p != '\0') {
+    size_t n = strcspn(p, ",");
+    struct moss_str e = moss_str_n(p, n);
+    while (e.len > 0 && *e.buf == ' ') e.buf++, e.len--;
+    while (e.len > 0 && e.buf[e.len - 1] == ' ') e.len--;
+    bool allow = true;
+    if (e.len > 0 && (*e.buf == '+' || *e.buf == '-')) {
+      allow = *e.buf == '+';
+      e.buf++;
+      e.len--;
+    }
+    if (moss_glob_match1(e, moss_str_c(name))) {
+      *bare_star = allow && e.len == 1 && e.buf[0] == '*';
+      return allow;
+    }
+    p += n;
+    if (*p == ',') p++;
+  }
+  return false;
+}
+
+static void upload(struct moss_rt *rt, struct moss_http_conn *hc,
+                   const struct moss_http_req *req, struct moss_str body) {
+  char user[MOSS_RPC_USER_MAX];
+  if (moss_rt_http_digest(rt, hc, req, false, true, user, sizeof(user)) != 0)
+    return;
+  if (!moss_str_eq_c(req->method, "POST")) {
+    reply_text(hc, 405, "Method Not Allowed");
+    return;
+  }
+  const struct moss_str *ct = moss_http_get_header(req, "Content-Type");
+  struct moss_str boundary;
+  if (ct == NULL || moss_multipart_boundary(*ct, &boundary) != MOSS_OK) {
+    reply_text(hc, 400, "Bad Request");
+    return;
+  }
+  /* Check every part before writing any, so a refused name changes
+   * nothing. */
+  for (int pass = 0; pass < 2; pass++) {
+    size_t pos = 0;
+    struct moss_multipart_part part;
+    int rc;
+    while ((rc = moss_multipart_next(body, boundary, &pos, &part)) > 0) {
+      if (part.filename.len == 0) continue;
+      char name[MOSS_FS_NAME_MAX + 1];
+      char body_msg[MOSS_FS_NAME_MAX + 96];
+      bool bad = moss_str_copy(name, sizeof(name), part.filename) != MOSS_OK ||
+                 memchr(part.filename.buf, '\0', part.filename.len) != NULL ||
+                 strchr(name, '/') != NULL || strchr(name, '\\') != NULL ||
+                 strstr(name, "..") != NULL;
+      bool bare = false;
+      if (!bad) {
+        bad = !upload_allowed(rt->running.http.upload_acl, name, &bare) ||
+              (bare && is_protected(rt, name));
+      }
+      if (bad) {
+        char shown[MOSS_FS_NAME_MAX + 1];
+        size_t k = 0;
+        for (; k < part.filename.len && k + 1 < sizeof(shown); k++) {
+          char c = part.filename.buf[k];
+          shown[k] = c >= 0x20 && c < 0x7f ? c : '?';
+        }
+        shown[k] = '\0';
+        MOSS_LOG_W(TAG, "upload of %s refused", shown);
+        int n = snprintf(body_msg, sizeof(body_msg),
+                         "Not allowed to upload %s\r\n", shown);
+        moss_http_reply(hc, 403, "Content-Type: text/plain\r\n", body_msg,
+                        (size_t) n, true);
+        return;
+      }
+      if (pass == 0) continue;
+      rc = moss_fs_write_file(rt->board.fs, name, part.data.buf,
+                              part.data.len);
+      if (rc == MOSS_ERR_NOSPC) {
+        int n = snprintf(body_msg, sizeof(body_msg),
+                         "Failed to write to %s: no space left; wrote 0\r\n",
+                         name);
+        moss_http_reply(hc, 413, "Content-Type: text/plain\r\n", body_msg,
+                        (size_t) n, true);
+        return;
+      }
+      if (rc != MOSS_OK) {
+        int n = snprintf(body_msg, sizeof(body_msg),
+                         "Failed to open %s: %s\r\n", name,
+                         moss_strerror(rc));
+        moss_http_reply(hc, 500, "Content-Type: text/plain\r\n", body_msg,
+                        (size_t) n, true);
+        return;
+      }
+      MOSS_LOG_I(TAG, "uploaded %s (%zu bytes)", name, part.data.len);
+    }
+    if (rc < 0) {
+      reply_text(hc, 400, "Bad Request");
+      return;
+    }
+  }
+  moss_http_reply(hc, 200, "Content-Type: text/plain\r\n", "Ok.\r\n", 5,
+                  true);
+}
+
 /* ---- routing ---------------------------------------------------------------------- */
 
 static void handler(void *arg, struct moss_http_conn *hc,
                     const struct moss_http_req *req, struct moss_str body) {
   struct moss_rt *rt = arg;
   struct moss_str path = req->path;
+#if MOSS_ENABLE_RPC
   if (moss_str_eq_c(path, "/rpc") || moss_str_eq_c(path, "/rpc/")) {
     handle_rpc(rt, hc, req, body, MOSS_STR_NULL);
     if (req->upgrade_websocket && rt->rpc != NULL &&
@@ -488,6 +606,14 @@ static void handler(void *arg, struct moss_http_conn *hc,
   }
   if (path.len > 5 && memcmp(path.buf, "/rpc/", 5) == 0) {
     handle_rpc(rt, hc, req, body, moss_str_n(path.buf + 5, path.len - 5));
+    return;
+  }
+#else
+  (void) body;
+  (void) path;
+#endif
+  if (moss_str_eq_c(req->path, "/upload")) {
+    upload(rt, hc, req, body);
     return;
   }
   serve_file(rt, hc, req);
@@ -609,7 +735,9 @@ int moss_rt_http_start(struct moss_rt *rt) {
   memset(&sc, 0, sizeof(sc));
   sc.listen_addr = host;
   sc.handler = handler;
+#if MOSS_ENABLE_RPC
   sc.on_conn_close = on_conn_close;
+#endif
   sc.arg = rt;
   bool tls = c->http.ssl_cert != NULL && *c->http.ssl_cert != '\0';
   struct moss_tls_ctx *tctx = NULL;

@@ -2,6 +2,7 @@
 #ifndef MOSS_RT_INT_H
 #define MOSS_RT_INT_H
 
+#include "moss_config.h"
 #include "moss/cfg.h"
 #include "moss/http_server.h"
 #include "moss/rpc.h"
@@ -47,6 +48,12 @@ int moss_rt_authorize(void *arg, struct moss_rpc_req *req,
 int moss_rt_http_digest(struct moss_rt *rt, struct moss_http_conn *hc,
                         const struct moss_http_req *req, bool rpc,
                         bool required, char *user, size_t usz);
+
+/* rt_validate.c: Config.Set's check of security files (config.md
+ * §5.3), a moss_cfg_validate_fn. */
+bool moss_rt_validate(void *arg, const struct moss_cfg *cand,
+                      const char *path, const char *value, char *reason,
+                      size_t n);
 
 /* rt_svc.c: Sys.*, Config.*, FS.* */
 int moss_rt_svc_register(struct moss_rt *rt);

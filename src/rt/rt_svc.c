@@ -12,6 +12,7 @@
 #include "moss/port.h"
 #include "rt_int.h"
 
+#if MOSS_ENABLE_RPC
 static const char *TAG = "svc";
 
 /* ---- Sys ------------------------------------------------------------------ */
@@ -405,3 +406,5 @@ int moss_rt_svc_register(struct moss_rt *rt) {
   }
   return MOSS_OK;
 }
+
+#endif /* MOSS_ENABLE_RPC */

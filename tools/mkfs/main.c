@@ -106,10 +106,11 @@ int main(int argc, char **argv) {
       fprintf(stderr, "moss-mkfs: %s: cannot write\n", argv[2]);
       ret = 1;
     } else {
-      printf("%s: %u files, %u of %u bytes used, %u bytes free "
-             "(capacity %.1f%% of the %lu-byte partition)\n",
-             argv[2], in.files, in.used, in.total, in.free,
-             100.0 * in.total / (double)size, size);
+      printf(
+          "%s: %u files, %u of %u bytes used, %u bytes free "
+          "(capacity %.1f%% of the %lu-byte partition)\n",
+          argv[2], in.files, in.used, in.total, in.free,
+          100.0 * in.total / (double)size, size);
     }
   }
   moss_flash_emu_close(e);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "moss/buf.h"
+#include "moss/util.h"
 #include "tool.h"
 #include "tool_net.h"
 
@@ -33,9 +34,33 @@ static long long content_length(const char *head, size_t n) {
   return -1;
 }
 
-int tool_http_call(const char *host, const char *port, const char *path,
-                   bool tls, const char *frame, cJSON **reply,
-                   long long deadline, char *err, size_t errsz) {
+/* The value of header `name` in a response head, copied into out. */
+static void header_value(const char *head, size_t n, const char *name,
+                         char *out, size_t outsz) {
+  size_t nl = strlen(name);
+  out[0] = '\0';
+  for (const char *p = head; p < head + n;) {
+    const char *eol = memchr(p, '\n', (size_t) (head + n - p));
+    if (eol == NULL) break;
+    if ((size_t) (eol - p) > nl && strncasecmp(p, name, nl) == 0 &&
+        p[nl] == ':') {
+      const char *v = p + nl + 1;
+      while (*v == ' ' || *v == '\t') v++;
+      size_t vl = (size_t) (eol - v);
+      if (vl > 0 && v[vl - 1] == '\r') vl--;
+      snprintf(out, outsz, "%.*s", (int) vl, v);
+      return;
+    }
+    p = eol + 1;
+  }
+}
+
+/* One POST.  *status gets the HTTP status; on a 401, www gets the
+ * WWW-Authenticate value and the call returns 1. */
+static int http_once(const char *host, const char *port, const char *path,
+                     bool tls, const char *frame, const char *authz,
+                     cJSON **reply, char *www, size_t wwwsz,
+                     long long deadline, char *err, size_t errsz) {
   int fd = tool_tcp_connect(host, port, deadline, err, errsz);
   if (fd < 0) return -1;
   if (tls && tool_tls_start(fd, host, port, deadline, err, errsz) != 0) {
@@ -46,12 +71,19 @@ int tool_http_call(const char *host, const char *port, const char *path,
   int ret = -1;
   struct moss_buf rx;
   moss_buf_init(&rx, MOSS_SUB_APP, 1 << 22);
-  char head[1024];
+  char head[2048];
   int hn = snprintf(head, sizeof(head),
                     "POST %s HTTP/1.1\r\nHost: %s:%s\r\n"
                     "Content-Type: application/json\r\n"
-                    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                    path, host, port, strlen(frame));
+                    "Content-Length: %zu\r\nConnection: close\r\n"
+                    "%s%s%s\r\n",
+                    path, host, port, strlen(frame),
+                    authz ? "Authorization: " : "", authz ? authz : "",
+                    authz ? "\r\n" : "");
+  if (hn < 0 || (size_t) hn >= sizeof(head)) {
+    snprintf(err, errsz, "request head too long");
+    goto out;
+  }
   if (tool_write_all(fd, head, (size_t) hn, deadline) != 0 ||
       tool_write_all(fd, frame, strlen(frame), deadline) != 0) {
     snprintf(err, errsz, "cannot send request to %s:%s", host, port);
@@ -82,6 +114,11 @@ int tool_http_call(const char *host, const char *port, const char *path,
     snprintf(err, errsz, "invalid HTTP response");
     goto out;
   }
+  if (status == 401) {
+    header_value((char *) rx.buf, hl, "WWW-Authenticate", www, wwwsz);
+    ret = 1;
+    goto out;
+  }
   size_t bl = cl >= 0 ? (size_t) cl : rx.len - hl;
   *reply = cJSON_ParseWithLength((char *) rx.buf + hl, bl);
   if (*reply == NULL || !cJSON_IsObject(*reply)) {
@@ -97,4 +134,25 @@ out:
   tool_tls_close(fd);
   close(fd);
   return ret;
+}
+
+int tool_http_call(const char *host, const char *port, const char *path,
+                   bool tls, const char *frame, cJSON **reply,
+                   long long deadline, char *err, size_t errsz) {
+  char www[512] = "", authz[1024];
+  int rc = http_once(host, port, path, tls, frame, NULL, reply, www,
+                     sizeof(www), deadline, err, errsz);
+  if (rc != 1) return rc;
+  /* rpc.md §7 (4): answer the Digest challenge once. */
+  if (tool_auth_header(www, "POST", path, authz, sizeof(authz), err,
+                       errsz) != 0)
+    return -1;
+  rc = http_once(host, port, path, tls, frame, authz, reply, www, sizeof(www),
+                 deadline, err, errsz);
+  moss_zeroize(authz, sizeof(authz));
+  if (rc == 1) {
+    snprintf(err, errsz, "remote error 401: Unauthorized");
+    return -1;
+  }
+  return rc;
 }

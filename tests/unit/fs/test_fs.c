@@ -317,6 +317,146 @@ static void test_random_ops_encrypted(void) {
   done_emu();
 }
 
+/* Many files, random replaces, appends, middle overwrites, removes,
+ * renames and remounts with the filesystem kept at its admission limit
+ * (NOSPC is expected and must change nothing), against a RAM model.
+ * Exercises every GC policy (pinned, floating, extra commits). */
+enum { RF_N = 16, RF_MAX = 12000 };
+struct rf_model {
+  uint8_t data[RF_N][RF_MAX];
+  uint32_t len[RF_N];
+  bool exist[RF_N];
+};
+
+static bool rf_verify(struct moss_fs *fs, struct rf_model *m, uint8_t *buf) {
+  for (int i = 0; i < RF_N; i++) {
+    char nm[16];
+    size_t n;
+    snprintf(nm, sizeof(nm), "file%d", i);
+    int rc = moss_fs_read_file(fs, nm, buf, RF_MAX, &n);
+    if (!m->exist[i] ? rc != MOSS_ERR_NOENT
+                     : rc != MOSS_OK || n != m->len[i] ||
+                           memcmp(buf, m->data[i], n) != 0) {
+      printf("  file%d rc %d\n", i, rc);
+      return false;
+    }
+  }
+  return moss_fs_check(fs) == MOSS_OK;
+}
+
+static void random_full(const struct moss_flash *view, uint32_t seed,
+                        int rounds) {
+  struct rf_model *m = calloc(1, sizeof(*m));
+  uint8_t *buf = malloc(RF_MAX);
+  struct moss_fs *fs = NULL;
+  MT_REQUIRE(m != NULL && buf != NULL);
+  MT_REQUIRE(moss_fs_format(view) == MOSS_OK);
+  MT_REQUIRE(moss_fs_mount(&fs, view) == MOSS_OK);
+  uint32_t s = seed;
+  int nospc = 0, fails = 0;
+  for (int r = 0; r < rounds && fails == 0; r++) {
+    uint32_t op = fst_rand(&s) % 12, i = fst_rand(&s) % RF_N;
+    char nm[16], n2[16];
+    snprintf(nm, sizeof(nm), "file%d", i);
+    struct moss_fs_file *f;
+    int rc;
+    if (op < 6) { /* atomic replace */
+      uint32_t len = fst_rand(&s) % (fst_rand(&s) % 4 ? 1500 : RF_MAX) + 1;
+      fst_fill(buf, len, fst_rand(&s));
+      rc = moss_fs_write_file(fs, nm, buf, len);
+      if (rc == MOSS_OK) {
+        memcpy(m->data[i], buf, len);
+        m->len[i] = len;
+        m->exist[i] = true;
+      }
+    } else if (op < 9) { /* append, or overwrite in the middle */
+      bool app = op < 8 || !m->exist[i] || m->len[i] == 0;
+      uint32_t base =
+          app ? (m->exist[i] ? m->len[i] : 0) : fst_rand(&s) % m->len[i];
+      uint32_t n = fst_rand(&s) % 600 + 1;
+      if (base + n > RF_MAX)
+        n = RF_MAX - base;
+      if (!app && base + n > m->len[i])
+        n = m->len[i] - base;
+      rc = moss_fs_open(fs, nm, MOSS_FS_O_RDWR | MOSS_FS_O_CREAT, &f);
+      MT_CHECK_EQ(rc, MOSS_OK);
+      if (rc != MOSS_OK)
+        break;
+      fst_fill(buf, n, fst_rand(&s));
+      moss_fs_seek(f, (int32_t)base, MOSS_FS_SEEK_SET);
+      rc = moss_fs_write(f, buf, n);
+      if (rc == (int)n) {
+        rc = moss_fs_close(f);
+      } else {
+        moss_fs_discard(f);
+        rc = rc < 0 ? rc : MOSS_ERR_INTERNAL;
+      }
+      if (rc == MOSS_OK) {
+        memcpy(m->data[i] + base, buf, n);
+        if (base + n > m->len[i] || !m->exist[i])
+          m->len[i] = MOSS_MAX(base + n, m->exist[i] ? m->len[i] : 0);
+        m->exist[i] = true;
+      }
+    } else if (op < 10) {
+      rc = moss_fs_remove(fs, nm);
+      if (rc == MOSS_OK)
+        m->exist[i] = false;
+      else if (rc == MOSS_ERR_NOENT)
+        rc = MOSS_OK;
+    } else if (op < 11) {
+      uint32_t j = fst_rand(&s) % RF_N;
+      snprintf(n2, sizeof(n2), "file%d", j);
+      rc = moss_fs_rename(fs, nm, n2);
+      if (rc == MOSS_OK && i != j) {
+        memcpy(m->data[j], m->data[i], m->len[i]);
+        m->len[j] = m->len[i];
+        m->exist[j] = true;
+        m->exist[i] = false;
+      } else if (rc == MOSS_ERR_NOENT) {
+        rc = MOSS_OK;
+      }
+    } else {
+      moss_fs_unmount(fs);
+      rc = moss_fs_mount(&fs, view);
+      MT_REQUIRE(rc == MOSS_OK);
+    }
+    if (rc == MOSS_ERR_NOSPC || rc == MOSS_ERR_TOOBIG)
+      nospc++;
+    else if (rc != MOSS_OK)
+      fails++;
+    if ((r % 50 == 0 || op == 11) && !rf_verify(fs, m, buf)) {
+      printf("  round %d\n", r);
+      fails++;
+    }
+  }
+  MT_CHECK_EQ(fails, 0);
+  MT_CHECK(nospc > 0); /* it did run at the limit */
+  MT_CHECK(rf_verify(fs, m, buf));
+  moss_fs_unmount(fs);
+  MT_REQUIRE(moss_fs_mount(&fs, view) == MOSS_OK);
+  MT_CHECK(rf_verify(fs, m, buf));
+  moss_fs_unmount(fs);
+  free(m);
+  free(buf);
+}
+
+static void test_random_full(void) {
+  MT_REQUIRE(moss_flash_emu_open_ram(&emu, 0x10000) == MOSS_OK);
+  random_full(moss_flash_emu_flash(emu), 5, 1500);
+  struct moss_flash_emu_stats st;
+  moss_flash_emu_get_stats(emu, &st);
+  MT_CHECK(st.erase_max <= 2 * st.erase_mean);
+  done_emu();
+  struct xor_flash x;
+  MT_REQUIRE(moss_flash_emu_open_ram(&emu, 0x10000) == MOSS_OK);
+  MT_REQUIRE(xor_flash_init(&x, moss_flash_emu_flash(emu)) == MOSS_OK);
+  random_full(&x.flash, 6, 1500);
+  moss_flash_emu_get_stats(emu, &st);
+  MT_CHECK_EQ(st.bitset_errors, 0);
+  xor_flash_free(&x);
+  done_emu();
+}
+
 static void test_seek_truncate_holes(void) {
   struct moss_fs *fs = fresh(0x10000);
   MT_REQUIRE(fs != NULL);
@@ -511,7 +651,6 @@ static void test_corruption(void) {
   done_emu();
 }
 
-
 /* The firmware's use: the CA bundle (219,597 bytes today, + 8 KB of
  * growth) and 20 small user files on the default 256 KB partition, then
  * atomic replaces of one of them at that fill level (GC must keep
@@ -530,7 +669,7 @@ static void capacity_run(const struct moss_flash *view, bool tight) {
     MT_CHECK(in.total >= 240u * 1024);
   fst_fill(ca, CA, 77);
   MT_CHECK_EQ(moss_fs_write_file(fs, "ca.pem", ca, CA), MOSS_OK);
-  char name[16];
+  char name[24];
   int nsmall = tight ? NSMALL : 8;
   for (int i = 0; i < nsmall; i++) {
     snprintf(name, sizeof(name), "user/%02d.pem", i);
@@ -555,8 +694,7 @@ static void capacity_run(const struct moss_flash *view, bool tight) {
   MT_REQUIRE(moss_fs_mount(&fs, view) == MOSS_OK);
   MT_CHECK_EQ(moss_fs_check(fs), MOSS_OK);
   size_t n = 0;
-  MT_CHECK_EQ(moss_fs_read_file(fs, "ca.pem", back, sizeof(back), &n),
-              MOSS_OK);
+  MT_CHECK_EQ(moss_fs_read_file(fs, "ca.pem", back, sizeof(back), &n), MOSS_OK);
   MT_CHECK_EQ(n, (size_t)CA);
   MT_CHECK_MEM(back, ca, CA);
   for (int i = 0; i < nsmall; i++) {
@@ -625,6 +763,7 @@ int main(int argc, char **argv) {
   MT_RUN(test_random_ops);
   MT_RUN(test_random_ops_encrypted);
   MT_RUN(test_chunked_append);
+  MT_RUN(test_random_full);
   MT_RUN(test_full);
   MT_RUN(test_wear);
   MT_RUN(test_corruption);
