@@ -108,4 +108,21 @@
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
 
+/* Memory per connection (docs/design/tls.md "Memory").
+ * Incoming records stay up to 16 KB (peers send full-size records), but
+ * the input buffer is sized to each record as it arrives and both
+ * buffers are freed while the connection is idle: moss patch 0001
+ * (patches/mbedtls/), built on VARIABLE_BUFFER_LENGTH's size fields. */
+#define MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH
+#define MBEDTLS_SSL_MOSS_LAZY_BUFFERS
+/* Outgoing records of at most 4 KB: any size is valid TLS, and the output
+ * buffer (allocated whole while a flight or a write is in progress) is
+ * what the handshake peak is made of.  Own certificate chain: <= ~4 KB. */
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
+/* Idle TLS 1.2 connections are parked as a ~200-byte blob and the
+ * mbedTLS context freed: moss patch 0002 lets context serialization take
+ * stream TLS. */
+#define MBEDTLS_SSL_CONTEXT_SERIALIZATION
+#define MBEDTLS_SSL_MOSS_PARK
+
 #endif

@@ -451,6 +451,10 @@ uint32_t moss_auth_throttle_fail(struct moss_auth_throttle *t,
 /* The delay a new failure would get now, without recording one. */
 uint32_t moss_auth_throttle_delay(const struct moss_auth_throttle *t,
                                   const char *peer, uint64_t now_ms);
+/* Time left (ms) of the back-off the peer's last failure earned: while it
+ * is > 0 the runtime refuses the peer's logins without checking them. */
+uint32_t moss_auth_throttle_wait(const struct moss_auth_throttle *t,
+                                 const char *peer, uint64_t now_ms);
 /* Successful login: forget the peer's failures. */
 void moss_auth_throttle_success(struct moss_auth_throttle *t,
                                 const char *peer);

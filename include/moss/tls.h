@@ -40,9 +40,13 @@
  *     dropped and its memory freed.
  *
  * Memory (counted under MOSS_SUB_TLS; docs/design/tls.md has figures)
- *   A connection's mbedTLS context and record buffers exist while it is
- *   handshaking or has a record in flight; the peer's certificate chain is
- *   freed after verification.  moss_tls_stats() reports what is in use.
+ *   Record buffers exist only while a record is in flight, the input
+ *   one sized to that record (up to 16 KB from a peer; moss sends
+ *   records of at most 4 KB).  An idle TLS 1.2 connection is parked: its
+ *   state kept as a ~200-byte blob, no mbedTLS context; an idle TLS 1.3
+ *   connection keeps its context (~1 KB) without buffers.  The peer's
+ *   certificate chain is freed after verification.  moss_tls_stats()
+ *   reports what is in use (parked: connections holding only a blob).
  *
  * Single-threaded (one event loop), like the rest of the runtime.
  */

@@ -148,6 +148,17 @@ uint32_t moss_auth_throttle_delay(const struct moss_auth_throttle *t,
   return delay_for(fails + 1);
 }
 
+uint32_t moss_auth_throttle_wait(const struct moss_auth_throttle *t,
+                                 const char *peer, uint64_t now_ms) {
+  if (peer == NULL || peer[0] == '\0') peer = "?";
+  const struct moss_auth_throttle_slot *s = tfind(t, peer);
+  if (s == NULL || forgotten(s, now_ms)) return 0;
+  /* The first MOSS_AUTH_THROTTLE_FREE failures cost nothing; after that
+   * the next attempt waits delay_for(fails + 1). */
+  uint64_t until = s->last_ms + delay_for(s->fails + 1);
+  return now_ms >= until ? 0 : (uint32_t) (until - now_ms);
+}
+
 uint32_t moss_auth_throttle_fail(struct moss_auth_throttle *t,
                                  const char *peer, uint64_t now_ms,
                                  uint32_t *count) {

@@ -178,6 +178,16 @@ static void challenge(struct moss_rt *rt, struct moss_rpc_req *req,
 
 #endif /* MOSS_ENABLE_RPC */
 
+/* Records a failed login; logs when the peer starts being slowed down and
+ * then at every power of two, so a flood cannot flood the log. */
+static void note_failure(struct moss_rt *rt, const char *peer, uint64_t now) {
+  uint32_t count = 0;
+  moss_auth_throttle_fail(&rt->auth->fails, peer, now, &count);
+  if (count >= MOSS_AUTH_THROTTLE_FREE &&
+      (count == MOSS_AUTH_THROTTLE_FREE || (count & (count - 1)) == 0))
+    MOSS_LOG_W(TAG, "%u failed logins from %s: slowing down", count, peer);
+}
+
 static void log_status(enum moss_digest_status st, const char *user) {
   switch (st) {
     case MOSS_DIGEST_ALGO_MISMATCH:
@@ -269,13 +279,22 @@ int moss_rt_authorize(void *arg, struct moss_rpc_req *req,
     char peer[MOSS_AUTH_THROTTLE_PEER_MAX];
     peer_key(ch, peer, sizeof(peer));
     uint64_t now = moss_port_time_ms();
-    uint32_t wait = moss_auth_throttle_delay(&rt->auth->fails, peer, now);
+    uint32_t wait = moss_auth_throttle_wait(&rt->auth->fails, peer, now);
     struct moss_digest_creds *c = moss_alloc(MOSS_SUB_RPC, sizeof(*c));
     const char *why = NULL;
     if (c == NULL) {
       out->code = 500;
       snprintf(out->message, sizeof(out->message), "out of memory");
       return MOSS_OK;
+    }
+    if (wait > 0) {
+      /* A peer that keeps failing is refused before its password is even
+       * looked at, so guessing cannot go faster than the throttle. */
+      MOSS_LOG_D(TAG, "login attempt from %s during its back-off", peer);
+      out->code = 429;
+      snprintf(out->message, sizeof(out->message),
+               "too many failed logins, retry in %u ms", wait);
+      goto done;
     }
     if (moss_digest_creds_from_json(frame->auth, c, &why) != MOSS_OK) {
       MOSS_LOG_W(TAG, "bad auth object: %s", why ? why : "?");
@@ -300,18 +319,7 @@ int moss_rt_authorize(void *arg, struct moss_rpc_req *req,
     }
     if (st != MOSS_DIGEST_OK) {
       log_status(st, c->username);
-      uint32_t count = 0;
-      moss_auth_throttle_fail(&rt->auth->fails, peer, now, &count);
-      if (wait > 0) {
-        /* Repeated failures: refuse outright until the peer slows down
-         * (the event loop must not sleep). */
-        MOSS_LOG_W(TAG, "%u failed logins from %s: slowing down", count,
-                   peer);
-        out->code = 429;
-        snprintf(out->message, sizeof(out->message),
-                 "too many failed logins, retry in %u ms", wait);
-        goto done;
-      }
+      note_failure(rt, peer, now);
       challenge(rt, req, out, st == MOSS_DIGEST_NONCE_STALE);
       goto done;
     }
@@ -374,6 +382,12 @@ int moss_rt_http_digest(struct moss_rt *rt, struct moss_http_conn *hc,
     status = 401;
     goto reply;
   }
+  if (moss_auth_throttle_wait(&rt->auth->fails, peer, now) > 0) {
+    /* Refused before the password is looked at (see the authorizer). */
+    MOSS_LOG_D(TAG, "login attempt from %s during its back-off", peer);
+    status = 429;
+    goto reply;
+  }
   c = moss_alloc(MOSS_SUB_HTTP, sizeof(*c));
   if (c == NULL) {
     status = 503;
@@ -411,16 +425,9 @@ int moss_rt_http_digest(struct moss_rt *rt, struct moss_http_conn *hc,
       snprintf(user, usz, "%s", c->username);
     } else {
       log_status(st, c->username);
-      uint32_t count;
-      uint32_t wait = moss_auth_throttle_delay(&rt->auth->fails, peer, now);
-      moss_auth_throttle_fail(&rt->auth->fails, peer, now, &count);
-      if (wait > 0) {
-        MOSS_LOG_W(TAG, "%u failed logins from %s: slowing down", count, peer);
-        status = 429;
-      } else {
-        status = 401;
-        stale = st == MOSS_DIGEST_NONCE_STALE;
-      }
+      note_failure(rt, peer, now);
+      status = 401;
+      stale = st == MOSS_DIGEST_NONCE_STALE;
     }
   }
   moss_htdigest_scan_wipe(s);

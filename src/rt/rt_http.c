@@ -382,6 +382,13 @@ static bool is_protected(struct moss_rt *rt, const char *name) {
     while (*f == '/') f++;
     if (*f != '\0' && strcmp(f, name) == 0) return true;
   }
+  /* rpc.acl may name its file as "@file". */
+  const char *acl = rt->running.rpc.acl;
+  if (acl != NULL && acl[0] == '@') {
+    acl++;
+    while (*acl == '/') acl++;
+    if (strcmp(acl, name) == 0) return true;
+  }
   return false;
 }
 

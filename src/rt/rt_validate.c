@@ -156,10 +156,20 @@ bool moss_rt_validate(void *arg, const struct moss_cfg *cand,
   }
   if (strcmp(path, "rpc.acl") == 0 || strcmp(path, "rpc.acl_file") == 0)
     return check_acl(rt, cand, reason, n);
-  if (strcmp(path, "rpc.auth_file") == 0)
-    return check_htdigest(rt, value, cand->rpc.auth_algo, reason, n);
-  if (strcmp(path, "http.auth_file") == 0)
-    return check_htdigest(rt, value, cand->http.auth_algo, reason, n);
+  /* The algorithm the file will be used with: the request's when it sets
+   * one, else the running value (which may come from a --set). */
+  if (strcmp(path, "rpc.auth_file") == 0) {
+    int algo = cand->rpc.auth_algo != rt->persist.rpc.auth_algo
+                   ? cand->rpc.auth_algo
+                   : rt->running.rpc.auth_algo;
+    return check_htdigest(rt, value, algo, reason, n);
+  }
+  if (strcmp(path, "http.auth_file") == 0) {
+    int algo = cand->http.auth_algo != rt->persist.http.auth_algo
+                   ? cand->http.auth_algo
+                   : rt->running.http.auth_algo;
+    return check_htdigest(rt, value, algo, reason, n);
+  }
   if (strcmp(path, "http.ssl_cert") == 0 ||
       (strcmp(path, "http.ssl_ca_cert") == 0 && strcmp(value, "*") != 0)) {
     mbedtls_x509_crt crt;

@@ -12,6 +12,13 @@
  * (close_notify sent or received).  A server connection that fails its
  * handshake never reaches the application.
  *
+ * Memory (docs/design/tls.md "Memory"): mbedTLS is only entered between
+ * enter() and leave().  enter() makes sure the context and its record
+ * buffers exist; the outermost leave() of an established connection frees
+ * the buffers if no record is in flight (moss patch 0001) and parks a TLS
+ * 1.2 connection: its state saved as a ~200-byte blob and the whole
+ * mbedTLS context freed (patch 0002).  The next enter() loads it again.
+ *
  * Ownership: the outer conn owns the mbedTLS context and a reference to
  * the shared moss_tls_ctx; the inner conn's user pointer is the outer
  * conn until the outer is destroyed (then NULL, and the inner is
@@ -48,6 +55,13 @@ struct tls_conn {
   size_t in_len, in_used;
   char *vmsg; /* first verification failure, "'<DN>' (depth d): why" */
   char *host; /* client: the expected server name */
+  uint8_t *park; /* parked TLS 1.2 state (ssl == NULL), a secret */
+  uint16_t park_len;
+  /* Cached at the end of the handshake: send_space and the version are
+   * answered while parked. */
+  uint16_t rec_max, rec_exp;
+  const char *version;
+  uint8_t depth; /* nesting of enter()/leave() */
   uint8_t phase;
 };
 
@@ -163,11 +177,93 @@ static int ssl_new(struct tls_conn *st) {
 }
 
 static void ssl_free(struct tls_conn *st) {
+  if (st->park != NULL) {
+    moss_zeroize(st->park, st->park_len);
+    moss_free(st->park);
+    st->park = NULL;
+    if (moss_tlsi_stats.parked > 0)
+      moss_tlsi_stats.parked--;
+  }
   if (st->ssl == NULL)
     return;
   mbedtls_ssl_free(st->ssl);
   moss_free(st->ssl);
   st->ssl = NULL;
+}
+
+/* ---- memory while idle ------------------------------------------------------------- */
+
+/* Free the peer's certificate chain once the handshake verified it
+ * (http.md §4.8): nothing reads it afterwards (no renegotiation), and it
+ * would be the largest item of an idle connection. */
+static void drop_peer_cert(mbedtls_ssl_context *ssl) {
+  mbedtls_ssl_session *s = ssl->MBEDTLS_PRIVATE(session);
+  if (s == NULL || s->MBEDTLS_PRIVATE(peer_cert) == NULL)
+    return;
+  mbedtls_x509_crt_free(s->MBEDTLS_PRIVATE(peer_cert));
+  mbedtls_free(s->MBEDTLS_PRIVATE(peer_cert));
+  s->MBEDTLS_PRIVATE(peer_cert) = NULL;
+}
+
+/* TLS 1.2 with an AEAD suite and nothing in flight: save the state and
+ * free the context.  Anything else (TLS 1.3, CBC) stays a live context
+ * without buffers. */
+static void park(struct tls_conn *st) {
+  size_t n = 0;
+  if (mbedtls_ssl_get_version_number(st->ssl) != MBEDTLS_SSL_VERSION_TLS1_2 ||
+      mbedtls_ssl_context_save(st->ssl, NULL, 0, &n) !=
+          MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL ||
+      n == 0 || n > UINT16_MAX)
+    return;
+  uint8_t *blob = moss_alloc(MOSS_SUB_TLS, n);
+  if (blob == NULL)
+    return; /* stays unparked; costs memory, not the connection */
+  if (mbedtls_ssl_context_save(st->ssl, blob, n, &n) != 0) {
+    moss_free_secret(blob);
+    return;
+  }
+  ssl_free(st);
+  st->park = blob;
+  st->park_len = (uint16_t)n;
+  moss_tlsi_stats.parked++;
+}
+
+/* Before any mbedTLS call: the context (loaded from the park blob if
+ * needed) with its record buffers.  MOSS_ERR_NOMEM: the caller sheds the
+ * connection. */
+static int enter(struct tls_conn *st) {
+  st->depth++;
+  st->ctx->cur = st;
+  if (st->ssl == NULL && st->park != NULL) {
+    uint8_t *blob = st->park;
+    size_t n = st->park_len;
+    st->park = NULL;
+    moss_tlsi_stats.parked--;
+    int rc = ssl_new(st);
+    if (rc == MOSS_OK && mbedtls_ssl_context_load(st->ssl, blob, n) != 0)
+      rc = MOSS_ERR_CRYPTO; /* (the context was freed by mbedTLS) */
+    moss_zeroize(blob, n);
+    moss_free(blob);
+    if (rc != MOSS_OK) {
+      ssl_free(st);
+      return rc;
+    }
+  }
+  if (st->ssl == NULL)
+    return MOSS_ERR_CLOSED;
+  if (mbedtls_ssl_buffers_acquire(st->ssl) != 0)
+    return MOSS_ERR_NOMEM;
+  return MOSS_OK;
+}
+
+static void leave(struct tls_conn *st) {
+  if (st->depth > 0 && --st->depth > 0)
+    return;
+  st->ctx->cur = NULL;
+  if (st->phase != PH_OPEN || st->ssl == NULL)
+    return;
+  if (mbedtls_ssl_buffers_release(st->ssl) == 0)
+    park(st);
 }
 
 /* ---- the state machine ------------------------------------------------------------ */
@@ -221,6 +317,12 @@ static void hs_done(struct tls_conn *st) {
   moss_tlsi_stats.handshakes++;
   if (st->inner != NULL)
     moss_conn_set_idle_timeout(st->inner, 0);
+  drop_peer_cert(st->ssl);
+  int e = mbedtls_ssl_get_record_expansion(st->ssl);
+  int m = mbedtls_ssl_get_max_out_record_payload(st->ssl);
+  st->rec_exp = e > 0 && e < 1024 ? (uint16_t)e : 64;
+  st->rec_max = m > 0 && m <= 16384 ? (uint16_t)m : 1024;
+  st->version = mbedtls_ssl_get_version(st->ssl);
   MOSS_LOG_D(TAG, "TLS: %s: %s %s", peer, mbedtls_ssl_get_version(st->ssl),
              mbedtls_ssl_get_ciphersuite(st->ssl));
   if (st->ctx->role == MOSS_TLS_SERVER) {
@@ -265,7 +367,15 @@ static void read_records(struct tls_conn *st) {
 }
 
 static void drive(struct tls_conn *st) {
-  st->ctx->cur = st;
+  int rc = enter(st);
+  if (rc != MOSS_OK) {
+    char peer[48];
+    peer_of(st, peer, sizeof(peer));
+    MOSS_LOG_W(TAG, "TLS: %s: shed: %s", peer, moss_strerror(rc));
+    leave(st);
+    fail(st, rc);
+    return;
+  }
   if (st->phase == PH_HS) {
     int r = mbedtls_ssl_handshake(st->ssl);
     if (r == 0)
@@ -275,7 +385,7 @@ static void drive(struct tls_conn *st) {
   }
   if (st->phase == PH_OPEN)
     read_records(st);
-  st->ctx->cur = NULL;
+  leave(st);
 }
 
 /* ---- inner connection handlers ------------------------------------------------------ */
@@ -349,12 +459,10 @@ static const struct moss_conn_handlers inner_handlers = {
 
 static size_t c_send_space(const struct moss_conn *c) {
   const struct tls_conn *st = moss_conn_layer_cstate(c);
-  if (st->phase != PH_OPEN || st->inner == NULL || st->ssl == NULL)
+  if (st->phase != PH_OPEN || st->inner == NULL || st->rec_max == 0)
     return 0;
   size_t sp = moss_conn_send_space(st->inner);
-  int e = mbedtls_ssl_get_record_expansion(st->ssl);
-  int m = mbedtls_ssl_get_max_out_record_payload(st->ssl);
-  size_t exp = e > 0 ? (size_t)e : 64, rec = m > 0 ? (size_t)m : 1024;
+  size_t exp = st->rec_exp, rec = st->rec_max;
   size_t full = sp / (rec + exp), rem = sp - full * (rec + exp);
   return full * rec + (rem > exp ? rem - exp : 0);
 }
@@ -365,21 +473,27 @@ static int c_send(struct moss_conn *c, const void *data, size_t len) {
     return MOSS_ERR_TOOBIG;
   const uint8_t *p = data;
   size_t off = 0;
-  st->ctx->cur = st;
+  int rc = enter(st);
+  if (rc != MOSS_OK) {
+    MOSS_LOG_W(TAG, "TLS: send failed: %s", moss_strerror(rc));
+    leave(st);
+    fail(st, rc);
+    return MOSS_ERR_CLOSED;
+  }
   while (off < len) {
     int r = mbedtls_ssl_write(st->ssl, p + off, len - off);
     if (r <= 0) {
       char why[160];
       moss_tls_strerror(r, why, sizeof(why));
       MOSS_LOG_W(TAG, "TLS: send failed: %s", why);
+      leave(st);
       fail(st, r == MBEDTLS_ERR_SSL_ALLOC_FAILED ? MOSS_ERR_NOMEM
                                                  : MOSS_ERR_IO);
-      st->ctx->cur = NULL;
       return MOSS_ERR_CLOSED;
     }
     off += (size_t)r;
   }
-  st->ctx->cur = NULL;
+  leave(st);
   return MOSS_OK;
 }
 
@@ -400,10 +514,11 @@ static void c_read_enable(struct moss_conn *c, bool on) {
 
 static void c_close(struct moss_conn *c) {
   struct tls_conn *st = ST(c);
-  if (st->phase == PH_OPEN && st->ssl != NULL) {
-    st->ctx->cur = st;
-    mbedtls_ssl_close_notify(st->ssl);
-    st->ctx->cur = NULL;
+  if (st->phase == PH_OPEN) {
+    if (enter(st) == MOSS_OK)
+      mbedtls_ssl_close_notify(st->ssl);
+    leave_hs(st, PH_DONE); /* nothing to park any more */
+    leave(st);
   }
   leave_hs(st, PH_DONE);
   if (st->inner != NULL)
@@ -689,7 +804,7 @@ const char *moss_tls_conn_version(struct moss_conn *c) {
   if (strcmp(moss_conn_kind(c), "tls") != 0 || moss_conn_is_listener(c))
     return "";
   struct tls_conn *st = ST(c);
-  if (st->phase != PH_OPEN || st->ssl == NULL)
+  if (st->phase != PH_OPEN || st->version == NULL)
     return "";
-  return mbedtls_ssl_get_version(st->ssl);
+  return st->version;
 }

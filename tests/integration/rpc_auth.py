@@ -435,7 +435,7 @@ def sc_upgrade(hostport, args):
     # No Authorization: the upgrade works, frames need their own auth.
     ws = WS(url)
     print("anon_upgrade: %d" % ws.status)
-    r, chf = get_challenge(ws)
+    r, _ = get_challenge(ws)
     print("anon_call: %d" % code_of(r))
     ws.close()
 

@@ -141,7 +141,8 @@ static void wait_for_device(void) {
       int rc = tool_call(c, "RPC.Ping", NULL, &res, &code, err, sizeof(err));
       cJSON_Delete(res);
       tool_disconnect(c);
-      if (rc >= 0) return;
+      /* Any answer means the device is up, also a login request. */
+      if (rc >= 0 || code == 401) return;
     }
     usleep(300 * 1000);
   }

@@ -94,13 +94,16 @@ int tool_auth_frame(const char *message, cJSON *frame, char *err,
   cJSON_AddStringToObject(a, "realm", ch.realm);
   cJSON_AddStringToObject(a, "username", user);
   /* The nonce goes back as it came: a JSON integer when it is one. */
-  char *end;
-  double nv = strtod(ch.nonce, &end);
-  if (*ch.nonce != '\0' && *end == '\0')
-    cJSON_AddNumberToObject(a, "nonce", nv);
+  /* The nonce goes back as it came: a JSON integer when it is one, as
+   * its digit text (up to 2^53: a double printed by cJSON would lose
+   * digits past 15). */
+  bool digits = ch.nonce[0] != '\0' && strspn(ch.nonce, "0123456789") ==
+                                           strlen(ch.nonce);
+  if (digits)
+    cJSON_AddRawToObject(a, "nonce", ch.nonce);
   else
     cJSON_AddStringToObject(a, "nonce", ch.nonce);
-  cJSON_AddNumberToObject(a, "cnonce", strtod(cn, NULL));
+  cJSON_AddRawToObject(a, "cnonce", cn);
   cJSON_AddStringToObject(a, "response", resp);
   cJSON_AddStringToObject(a, "algorithm", moss_digest_algo_name(ch.algo));
   return 0;

@@ -339,6 +339,86 @@ static void echo_case(uint16_t ver, const char *want_version) {
   teardown(&s);
 }
 
+/* Memory (docs/design/tls.md "Memory"): an idle connection holds no
+ * record buffer and a TLS 1.2 one is parked as a small blob.  Messages
+ * with idle time between them cross park/load cycles (sequence numbers
+ * must survive them, or the next record fails its MAC); a 16 KB message
+ * grows the buffers for one record at a time and they shrink back. */
+static size_t tls_heap(void) {
+  struct moss_alloc_stats st;
+  moss_alloc_get_stats(&st);
+  return st.by_sub[MOSS_SUB_TLS];
+}
+static void settle(struct setup *s) {
+  for (int i = 0; i < 10; i++)
+    moss_ev_run_once(s->ev, 2);
+}
+static void mem_case(uint16_t ver, size_t idle_max, uint32_t parked) {
+  struct setup s;
+  size_t base0 = tls_heap();
+  setup(&s, ver, NULL, tt_ca_crt, NULL, NULL, 0);
+  size_t base = tls_heap();
+  to_send = "hello";
+  to_send_len = 5;
+  struct moss_conn *c;
+  MT_REQUIRE(moss_tls_connect(s.cctx, s.ev, s.addr, "127.0.0.1", NULL,
+                              &cli_h, NULL, &c) == MOSS_OK);
+  for (int i = 0; i < 400 && cli_peer.rxn < 5; i++)
+    moss_ev_run_once(s.ev, 5);
+  MT_REQUIRE(cli_peer.rxn == 5);
+  settle(&s);
+  /* Two connections: the client's and the server's. */
+  size_t idle = tls_heap() - base;
+  printf("  idle %s: %zu B of TLS heap per connection\n",
+         moss_tls_conn_version(c), idle / 2);
+  MT_CHECK(idle <= 2 * idle_max);
+  struct moss_tls_stats st;
+  moss_tls_stats(&st);
+  MT_CHECK_EQ(st.parked, parked);
+  for (int k = 0; k < 5; k++) {
+    char msg[32];
+    int n = snprintf(msg, sizeof(msg), "message %d", k);
+    cli_peer.rxn = 0;
+    MT_CHECK_EQ(moss_conn_send(c, msg, (size_t)n), MOSS_OK);
+    for (int i = 0; i < 400 && cli_peer.rxn < (size_t)n; i++)
+      moss_ev_run_once(s.ev, 5);
+    MT_CHECK_EQ(cli_peer.rxn, (size_t)n);
+    MT_CHECK_MEM(cli_peer.rx, msg, (size_t)n);
+    settle(&s);
+    MT_CHECK_EQ(tls_heap() - base, idle);
+  }
+  static char big[16384];
+  memset(big, 'y', sizeof(big));
+  cli_peer.rxn = 0;
+  moss_alloc_reset_peak();
+  struct moss_alloc_stats a, b;
+  moss_alloc_get_stats(&a);
+  MT_CHECK_EQ(moss_conn_send(c, big, sizeof(big)), MOSS_OK);
+  for (int i = 0; i < 400 && cli_peer.rxn < sizeof(big); i++)
+    moss_ev_run_once(s.ev, 5);
+  MT_CHECK_EQ(cli_peer.rxn, sizeof(big));
+  MT_CHECK_MEM(cli_peer.rx, big, sizeof(big));
+  moss_alloc_get_stats(&b);
+  /* A whole record (4 KB: what moss sends) was held at some point. */
+  MT_CHECK(b.peak - a.in_use >= 4096);
+  settle(&s);
+  MT_CHECK_EQ(tls_heap() - base, idle);
+  moss_tls_stats(&st);
+  MT_CHECK_EQ(st.parked, parked);
+  moss_conn_close(c);
+  run_until(&s, &srv_peer.closed, 2000);
+  MT_CHECK(srv_peer.closed);
+  MT_CHECK(cli_peer.err == 0);
+  teardown(&s);
+  MT_CHECK_EQ(tls_heap(), base0);
+}
+static void test_idle_memory_tls12(void) {
+  mem_case(0x0303, 512, 2);
+}
+static void test_idle_memory_tls13(void) {
+  mem_case(0x0304, 1536, 0);
+}
+
 static void test_echo_tls12(void) {
   echo_case(0x0303, "TLSv1.2");
 }
@@ -552,6 +632,8 @@ int main(int argc, char **argv) {
   MT_RUN(test_bad_cert_and_key);
   MT_RUN(test_echo_tls12);
   MT_RUN(test_echo_tls13);
+  MT_RUN(test_idle_memory_tls12);
+  MT_RUN(test_idle_memory_tls13);
   MT_RUN(test_mutual_ok);
   MT_RUN(test_mutual_no_client_cert);
   MT_RUN(test_mutual_expired_cert);
