@@ -294,7 +294,10 @@ int moss_rpc_channel_recv_call(struct moss_rpc_channel *ch,
 void moss_rpc_channel_closed(struct moss_rpc_channel *ch);
 
 /* A user authenticated by the transport (HTTP Authorization, WS upgrade);
- * copied ("" or NULL clears).  MOSS_ERR_TOOBIG over MOSS_RPC_USER_MAX. */
+ * copied to the heap only when set ("" or NULL clears), freed with the
+ * channel.  MOSS_ERR_TOOBIG over MOSS_RPC_USER_MAX, MOSS_ERR_NOMEM; on
+ * either the channel is left with no user.  channel_user returns "" when
+ * none; the string lives until the next set_user or the channel's end. */
 int moss_rpc_channel_set_user(struct moss_rpc_channel *ch, const char *user);
 const char *moss_rpc_channel_user(const struct moss_rpc_channel *ch);
 void *moss_rpc_channel_ctx(const struct moss_rpc_channel *ch);

@@ -38,24 +38,39 @@ struct moss_http_server {
   uint32_t nconns;
 };
 
+/* A fragmented WebSocket message being assembled: exists only from its
+ * first frame to its last. */
+struct ws_frag {
+  struct moss_ws_msg msg;
+  uint8_t buf[]; /* cfg.max_ws_msg bytes */
+};
+
+/* Kept small: an idle connection holds one of these for its whole life
+ * (80 B with the heap's per-block cost, see docs/performance.md). */
 struct moss_http_conn {
   struct moss_http_server *srv;
   struct moss_conn *c;
   void *user;
-  struct moss_http_conn *next, *prev;
+  struct moss_http_conn *next; /* srv->conns; unlinked by a walk (short) */
   uint8_t state;
   bool keep_alive;
   bool close_after;
   bool sent_continue;
   bool is_head; /* HEAD request: reply without the body */
-  /* STREAM */
-  moss_http_body_fn *read;
-  moss_http_body_done_fn *done;
-  void *ctx;
-  uint64_t left;
-  /* WS */
-  const struct moss_http_ws_handlers *wsh;
-  struct moss_ws_msg msg; /* msg.buf allocated only for fragments */
+  bool is_ws;   /* upgraded: u.ws is the live member, for good */
+  /* A connection streams replies or speaks WebSocket, never both. */
+  union {
+    struct { /* HS_STREAM; read == NULL otherwise */
+      moss_http_body_fn *read;
+      moss_http_body_done_fn *done;
+      void *ctx;
+      uint64_t left;
+    } st;
+    struct { /* is_ws */
+      const struct moss_http_ws_handlers *wsh;
+      struct ws_frag *frag; /* NULL between messages */
+    } ws;
+  } u;
 };
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -72,29 +87,41 @@ static void finish_request(struct moss_http_conn *hc) {
 }
 
 static void stream_end(struct moss_http_conn *hc) {
-  if (hc->done != NULL) hc->done(hc->ctx);
-  hc->done = NULL;
-  hc->read = NULL;
-  hc->ctx = NULL;
+  if (hc->is_ws) return; /* u.st is not the live member */
+  if (hc->u.st.done != NULL) hc->u.st.done(hc->u.st.ctx);
+  hc->u.st.done = NULL;
+  hc->u.st.read = NULL;
+  hc->u.st.ctx = NULL;
+}
+
+/* What a connection holds besides itself, on its way out. */
+static void conn_release(struct moss_http_conn *hc) {
+  if (hc->is_ws) {
+    moss_free(hc->u.ws.frag);
+    hc->u.ws.frag = NULL;
+  } else {
+    stream_end(hc);
+  }
 }
 
 /* Pushes streamed body while the socket takes it. */
 static void pump(struct moss_http_conn *hc) {
   uint8_t chunk[MOSS_HTTP_STREAM_CHUNK];
   while (hc->state == HS_STREAM) {
-    if (hc->left == 0) {
+    if (hc->u.st.left == 0) {
       stream_end(hc);
       finish_request(hc);
       return;
     }
     if (moss_conn_send_space(hc->c) < sizeof(chunk)) return; /* on_sent */
-    size_t want = hc->left < sizeof(chunk) ? (size_t) hc->left : sizeof(chunk);
-    long n = hc->read(hc->ctx, chunk, want);
+    uint64_t left = hc->u.st.left;
+    size_t want = left < sizeof(chunk) ? (size_t) left : sizeof(chunk);
+    long n = hc->u.st.read(hc->u.st.ctx, chunk, want);
     if (n <= 0) {
       /* The source ended before Content-Length: the peer cannot tell a
        * short body from a slow one, so the connection must go. */
       MOSS_LOG_E(TAG, "reply body ended %llu bytes early",
-                 (unsigned long long) hc->left);
+                 (unsigned long long) hc->u.st.left);
       stream_end(hc);
       hc->state = HS_CLOSING;
       moss_conn_abort(hc->c);
@@ -107,7 +134,7 @@ static void pump(struct moss_http_conn *hc) {
       moss_conn_abort(hc->c);
       return;
     }
-    hc->left -= (uint64_t) n;
+    hc->u.st.left -= (uint64_t) n;
   }
 }
 
@@ -203,10 +230,10 @@ int moss_http_reply(struct moss_http_conn *hc, int status, const char *extra,
     memcpy(m->p, body, len);
     m->len = len;
     m->off = 0;
-    hc->read = membody_read;
-    hc->done = membody_done;
-    hc->ctx = m;
-    hc->left = len;
+    hc->u.st.read = membody_read;
+    hc->u.st.done = membody_done;
+    hc->u.st.ctx = m;
+    hc->u.st.left = len;
     hc->state = HS_STREAM;
     pump(hc);
     return MOSS_OK;
@@ -224,10 +251,10 @@ int moss_http_reply_stream(struct moss_http_conn *hc, int status,
     return MOSS_ERR_CLOSED;
   }
   int rc = send_head(hc, status, extra, content_length, hc->close_after);
-  hc->read = read;
-  hc->done = done;
-  hc->ctx = ctx;
-  hc->left = hc->is_head ? 0 : content_length;
+  hc->u.st.read = read;
+  hc->u.st.done = done;
+  hc->u.st.ctx = ctx;
+  hc->u.st.left = hc->is_head ? 0 : content_length;
   if (rc != MOSS_OK) {
     stream_end(hc);
     hc->state = HS_CLOSING;
@@ -281,9 +308,12 @@ int moss_http_ws_upgrade(struct moss_http_conn *hc,
     moss_conn_abort(hc->c);
     return rc;
   }
-  hc->wsh = h;
+  /* Nothing streams in HS_WAIT (u.st.read/done are NULL): u.ws takes
+   * over the union for the rest of the connection. */
+  hc->is_ws = true;
+  hc->u.ws.wsh = h;
+  hc->u.ws.frag = NULL;
   hc->state = HS_WS;
-  moss_ws_msg_init(&hc->msg, NULL, hc->srv->cfg.max_ws_msg);
   moss_conn_set_idle_timeout(hc->c, 0); /* WS channels idle for long */
   moss_conn_resume(hc->c);
   return MOSS_OK;
@@ -311,28 +341,38 @@ int moss_http_ws_send(struct moss_http_conn *hc, int opcode, const void *data,
 }
 
 static void ws_frame(struct moss_http_conn *hc, struct moss_ws_frame *f) {
-  /* A data frame that starts a fragmented message needs the assembly
-   * buffer; it exists only while such a message is arriving. */
-  if (!f->fin && f->opcode != MOSS_WS_OP_CONT && f->opcode < 0x8 &&
-      hc->msg.buf == NULL) {
-    hc->msg.buf = moss_alloc(MOSS_SUB_WS, hc->msg.cap);
-    if (hc->msg.buf == NULL) {
+  size_t cap = hc->srv->cfg.max_ws_msg;
+  /* Between messages the assembly state is empty: a fresh one on the
+   * stack behaves the same and costs an idle connection nothing. */
+  struct moss_ws_msg idle;
+  struct moss_ws_msg *m = &idle;
+  if (hc->u.ws.frag != NULL) {
+    m = &hc->u.ws.frag->msg;
+  } else if (!f->fin && f->opcode != MOSS_WS_OP_CONT && f->opcode < 0x8) {
+    /* A data frame that starts a fragmented message needs the assembly
+     * buffer; it exists only while such a message is arriving. */
+    hc->u.ws.frag = moss_alloc(MOSS_SUB_WS, sizeof(struct ws_frag) + cap);
+    if (hc->u.ws.frag == NULL) {
       ws_fail(hc, MOSS_WS_CLOSE_TOO_BIG);
       return;
     }
+    m = &hc->u.ws.frag->msg;
+    moss_ws_msg_init(m, hc->u.ws.frag->buf, cap);
+  } else {
+    moss_ws_msg_init(m, NULL, cap);
   }
-  int ev = moss_ws_msg_feed(&hc->msg, f);
+  int ev = moss_ws_msg_feed(m, f);
   if (ev < 0) {
     MOSS_LOG_W(TAG, "websocket: %s, closing", moss_strerror(ev));
     ws_fail(hc, moss_ws_close_code_for(ev));
     return;
   }
   if (ev == MOSS_WS_MSG_DONE) {
-    if (hc->wsh->on_message != NULL)
-      hc->wsh->on_message(hc, hc->msg.opcode, hc->msg.data, hc->msg.len);
-    if (!hc->msg.in_msg_ && hc->msg.buf != NULL) {
-      moss_free(hc->msg.buf);
-      hc->msg.buf = NULL;
+    if (hc->u.ws.wsh->on_message != NULL)
+      hc->u.ws.wsh->on_message(hc, m->opcode, m->data, m->len);
+    if (hc->u.ws.frag != NULL && !hc->u.ws.frag->msg.in_msg_) {
+      moss_free(hc->u.ws.frag);
+      hc->u.ws.frag = NULL;
     }
   } else if (ev == MOSS_WS_MSG_CONTROL) {
     if (f->opcode == MOSS_WS_OP_PING) {
@@ -356,7 +396,7 @@ static long ws_data(struct moss_http_conn *hc, const uint8_t *data,
   while (hc->state == HS_WS && off < len) {
     struct moss_ws_frame f;
     int rc = moss_ws_parse_header(MOSS_WS_SERVER, data + off, len - off,
-                                  hc->msg.cap, &f);
+                                  hc->srv->cfg.max_ws_msg, &f);
     if (rc == 0) break;
     if (rc < 0) {
       ws_fail(hc, moss_ws_close_code_for(rc));
@@ -451,15 +491,15 @@ static void on_close(struct moss_conn *c, int reason) {
   (void) reason;
   struct moss_http_conn *hc = moss_conn_user(c);
   if (moss_conn_is_listener(c) || hc == NULL) return;
-  if (hc->state == HS_WS && hc->wsh != NULL && hc->wsh->on_close != NULL)
-    hc->wsh->on_close(hc);
+  if (hc->state == HS_WS && hc->u.ws.wsh != NULL &&
+      hc->u.ws.wsh->on_close != NULL)
+    hc->u.ws.wsh->on_close(hc);
   struct moss_http_server *srv = hc->srv;
   if (srv->cfg.on_conn_close != NULL) srv->cfg.on_conn_close(srv->cfg.arg, hc);
-  stream_end(hc);
-  moss_free(hc->msg.buf);
-  if (hc->prev) hc->prev->next = hc->next;
-  else srv->conns = hc->next;
-  if (hc->next) hc->next->prev = hc->prev;
+  conn_release(hc);
+  struct moss_http_conn **pp = &srv->conns;
+  while (*pp != NULL && *pp != hc) pp = &(*pp)->next;
+  if (*pp != NULL) *pp = hc->next;
   srv->nconns--;
   moss_free(hc);
 }
@@ -480,7 +520,6 @@ static void on_accept(struct moss_conn *l, struct moss_conn *c) {
   hc->state = HS_HEAD;
   hc->keep_alive = true;
   hc->next = srv->conns;
-  if (srv->conns) srv->conns->prev = hc;
   srv->conns = hc;
   srv->nconns++;
   moss_conn_set_user(c, hc);
@@ -546,13 +585,12 @@ void moss_http_server_stop(struct moss_http_server *srv) {
   struct moss_http_conn *hc = srv->conns;
   while (hc != NULL) {
     struct moss_http_conn *next = hc->next;
-    if (hc->state == HS_WS && hc->wsh && hc->wsh->on_close)
-      hc->wsh->on_close(hc);
-    hc->wsh = NULL;
+    if (hc->state == HS_WS && hc->u.ws.wsh && hc->u.ws.wsh->on_close)
+      hc->u.ws.wsh->on_close(hc);
+    if (hc->is_ws) hc->u.ws.wsh = NULL;
     if (srv->cfg.on_conn_close != NULL)
       srv->cfg.on_conn_close(srv->cfg.arg, hc);
-    stream_end(hc);
-    moss_free(hc->msg.buf);
+    conn_release(hc);
     moss_conn_set_user(hc->c, NULL);
     moss_conn_abort(hc->c);
     moss_free(hc);

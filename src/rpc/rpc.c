@@ -40,9 +40,11 @@ struct moss_rpc_channel {
   const struct moss_rpc_channel_ops *ops;
   void *ctx;
   struct moss_rpc_channel *prev, *next;
+  /* Transport-authenticated user, NULL when none: most channels have
+   * none, so it is not kept inline (it would be 64 B per idle channel). */
+  char *user;
   bool persistent;
   bool closing; /* ops->close called; waiting for moss_rpc_channel_closed */
-  char user[MOSS_RPC_USER_MAX];
 };
 
 struct moss_rpc_req {
@@ -272,7 +274,8 @@ static struct moss_rpc_req *req_new(struct moss_rpc_channel *ch,
   req->tag = put_str(&p, f->tag);
   req->method = put_str(&p, f->method);
   req->ch_type = put_str(&p, ch_type);
-  memcpy(req->user, ch->user, sizeof(req->user));
+  moss_str_copy(req->user, sizeof(req->user),
+                moss_str_c(moss_rpc_channel_user(ch)));
   req->rpc = rpc;
   req->ch = ch;
   req->next = rpc->req_head;
@@ -440,15 +443,25 @@ void moss_rpc_channel_closed(struct moss_rpc_channel *ch) {
     rpc->ch_tail = ch->prev;
   }
   MOSS_LOG_D(LOG_MOD, "channel closed");
+  moss_free(ch->user);
   moss_free(ch);
 }
 
 int moss_rpc_channel_set_user(struct moss_rpc_channel *ch, const char *user) {
-  return moss_str_copy(ch->user, sizeof(ch->user), moss_str_c(user));
+  /* Cleared first, so a failed set leaves no user (as "" would). */
+  moss_free(ch->user);
+  ch->user = NULL;
+  size_t n = user != NULL ? strlen(user) : 0;
+  if (n == 0) return MOSS_OK;
+  if (n >= MOSS_RPC_USER_MAX) return MOSS_ERR_TOOBIG;
+  ch->user = moss_alloc(MOSS_SUB_RPC, n + 1);
+  if (ch->user == NULL) return MOSS_ERR_NOMEM;
+  memcpy(ch->user, user, n + 1);
+  return MOSS_OK;
 }
 
 const char *moss_rpc_channel_user(const struct moss_rpc_channel *ch) {
-  return ch->user;
+  return ch->user != NULL ? ch->user : "";
 }
 
 void *moss_rpc_channel_ctx(const struct moss_rpc_channel *ch) {

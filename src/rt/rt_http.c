@@ -23,26 +23,21 @@ static const char *TAG = "http";
   "Access-Control-Allow-Origin: *\r\n"    \
   "Access-Control-Allow-Headers: *\r\n"
 
-/* Per HTTP connection: the RPC channel of the request in progress (HTTP)
- * or of the whole connection (WebSocket). */
-struct hctx {
-  struct moss_rt *rt;
-  struct moss_http_conn *hc; /* NULL once the connection is gone */
-  struct moss_rpc_channel *ch;
-  bool rest; /* /rpc/<Method>: reply with the result only */
-  bool ws;
-};
-
-static void hctx_free(struct hctx *x) {
-  moss_free(x);
-}
+/* The glue holds no memory of its own: an HTTP connection's user pointer
+ * is its RPC channel (of the request in progress, or of the whole
+ * WebSocket connection), NULL when none, and the channel's ctx is the
+ * connection.  Whichever side goes first unlinks the other, so neither
+ * pointer dangles: on_conn_close closes the channel, and a channel closed
+ * or done first clears the connection's user.  Which of HTTP, REST
+ * (/rpc/<Method>: the result only) or WebSocket a channel is follows from
+ * its ops table. */
 
 /* ---- RPC over HTTP ------------------------------------------------------------ */
 
 /* An authorizer 401 on the HTTP channel carries the WWW-Authenticate
  * value as its message (rt_auth.c): it becomes a real HTTP 401
  * (rpc.md §5.5).  Returns true when it did. */
-static bool http_401(struct hctx *x, struct moss_str frame) {
+static bool http_401(struct moss_http_conn *hc, struct moss_str frame) {
   cJSON *j = cJSON_ParseWithLength(frame.buf, frame.len);
   cJSON *err = cJSON_GetObjectItem(j, "error");
   const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(err, "message"));
@@ -51,25 +46,25 @@ static bool http_401(struct hctx *x, struct moss_str frame) {
   if (is401) {
     char hdr[MOSS_RPC_AUTHZ_MSG_MAX + 32];
     snprintf(hdr, sizeof(hdr), "WWW-Authenticate: %s\r\n", m);
-    moss_http_reply(x->hc, 401, hdr, NULL, 0, true);
+    moss_http_reply(hc, 401, hdr, NULL, 0, true);
   }
   cJSON_Delete(j);
   return is401;
 }
 
-static void http_ch_reply(struct hctx *x, struct moss_str frame) {
-  if (x->hc == NULL) return;
-  if (http_401(x, frame)) return;
-  if (!x->rest) {
+static void http_ch_reply(struct moss_http_conn *hc, bool rest,
+                          struct moss_str frame) {
+  if (http_401(hc, frame)) return;
+  if (!rest) {
     /* Whole reply frame, followed by CRLF as Mongoose OS sends it. */
     char *body = moss_alloc(MOSS_SUB_HTTP, frame.len + 2);
     if (body == NULL) {
-      moss_http_close(x->hc);
+      moss_http_close(hc);
       return;
     }
     memcpy(body, frame.buf, frame.len);
     memcpy(body + frame.len, "\r\n", 2);
-    moss_http_reply(x->hc, 200, CORS_HEADERS, body, frame.len + 2, false);
+    moss_http_reply(hc, 200, CORS_HEADERS, body, frame.len + 2, false);
     moss_free(body);
     return;
   }
@@ -92,28 +87,38 @@ static void http_ch_reply(struct hctx *x, struct moss_str frame) {
   if (b != NULL) {
     memcpy(b, body, bl);
     memcpy(b + bl, "\r\n", 2);
-    moss_http_reply(x->hc, status, CORS_HEADERS, b, bl + 2, false);
+    moss_http_reply(hc, status, CORS_HEADERS, b, bl + 2, false);
   } else {
-    moss_http_close(x->hc);
+    moss_http_close(hc);
   }
   moss_free(b);
   cJSON_free(s);
   cJSON_Delete(j);
 }
 
-static int ch_send_frame(struct moss_rpc_channel *ch, struct moss_str frame) {
-  struct hctx *x = moss_rpc_channel_ctx(ch);
-  if (x->ws) {
-    if (x->hc == NULL) return MOSS_ERR_CLOSED;
-    return moss_http_ws_send(x->hc, MOSS_WS_OP_TEXT, frame.buf, frame.len);
-  }
-  http_ch_reply(x, frame);
-  /* An HTTP channel lives for one request. */
-  x->ch = NULL;
+static int ws_send_frame(struct moss_rpc_channel *ch, struct moss_str frame) {
+  return moss_http_ws_send(moss_rpc_channel_ctx(ch), MOSS_WS_OP_TEXT,
+                           frame.buf, frame.len);
+}
+
+/* An HTTP channel lives for one request: its reply ends it. */
+static int http_send(struct moss_rpc_channel *ch, struct moss_str frame,
+                     bool rest) {
+  struct moss_http_conn *hc = moss_rpc_channel_ctx(ch);
+  http_ch_reply(hc, rest, frame);
   moss_rpc_channel_closed(ch);
-  if (x->hc != NULL) moss_http_conn_set_user(x->hc, NULL);
-  hctx_free(x);
+  moss_http_conn_set_user(hc, NULL);
   return MOSS_OK;
+}
+
+static int http_send_frame(struct moss_rpc_channel *ch,
+                           struct moss_str frame) {
+  return http_send(ch, frame, false);
+}
+
+static int rest_send_frame(struct moss_rpc_channel *ch,
+                           struct moss_str frame) {
+  return http_send(ch, frame, true);
 }
 
 static const char *ch_type_http(struct moss_rpc_channel *ch) {
@@ -127,8 +132,7 @@ static const char *ch_type_ws(struct moss_rpc_channel *ch) {
 }
 
 static void ch_info(struct moss_rpc_channel *ch, char *buf, size_t n) {
-  struct hctx *x = moss_rpc_channel_ctx(ch);
-  if (x->hc == NULL || moss_http_conn_peer(x->hc, buf, n) != MOSS_OK)
+  if (moss_http_conn_peer(moss_rpc_channel_ctx(ch), buf, n) != MOSS_OK)
     buf[0] = '\0';
 }
 
@@ -138,22 +142,22 @@ static bool ch_not_persistent(struct moss_rpc_channel *ch) {
 }
 
 static void ch_close(struct moss_rpc_channel *ch) {
-  struct hctx *x = moss_rpc_channel_ctx(ch);
-  x->ch = NULL;
+  struct moss_http_conn *hc = moss_rpc_channel_ctx(ch);
   moss_rpc_channel_closed(ch);
-  if (x->hc == NULL) {
-    hctx_free(x);
-  } else if (x->ws) {
-    moss_http_close(x->hc); /* x goes in on_conn_close */
-  } else {
-    moss_http_conn_set_user(x->hc, NULL);
-    moss_http_close(x->hc);
-    hctx_free(x);
-  }
+  moss_http_conn_set_user(hc, NULL);
+  moss_http_close(hc);
 }
 
 static const struct moss_rpc_channel_ops http_ch_ops = {
-    .send_frame = ch_send_frame,
+    .send_frame = http_send_frame,
+    .get_type = ch_type_http,
+    .get_info = ch_info,
+    .is_persistent = ch_not_persistent,
+    .close = ch_close,
+};
+
+static const struct moss_rpc_channel_ops rest_ch_ops = {
+    .send_frame = rest_send_frame,
     .get_type = ch_type_http,
     .get_info = ch_info,
     .is_persistent = ch_not_persistent,
@@ -161,7 +165,7 @@ static const struct moss_rpc_channel_ops http_ch_ops = {
 };
 
 static const struct moss_rpc_channel_ops ws_ch_ops = {
-    .send_frame = ch_send_frame,
+    .send_frame = ws_send_frame,
     .get_type = ch_type_ws,
     .get_info = ch_info,
     .close = ch_close,
@@ -239,26 +243,22 @@ static void handle_rpc(struct moss_rt *rt, struct moss_http_conn *hc,
   bool probe = rest.len == 0 && body.len == 0 && !is_get;
   if (moss_rt_http_digest(rt, hc, req, true, probe, user, sizeof(user)) != 0)
     return;
-  struct hctx *x = moss_calloc(MOSS_SUB_HTTP, 1, sizeof(*x));
-  if (x == NULL) {
+  bool is_rest = rest.len > 0;
+  struct moss_rpc_channel *ch = moss_rpc_channel_open(
+      rt->rpc, is_rest ? &rest_ch_ops : &http_ch_ops, hc);
+  if (ch != NULL && moss_rpc_channel_set_user(ch, user) != MOSS_OK) {
+    /* Never run the call as nobody when the Authorization said who. */
+    moss_rpc_channel_closed(ch);
+    ch = NULL;
+  }
+  if (ch == NULL) {
     reply_text(hc, 503, "Service Unavailable");
     return;
   }
-  x->rt = rt;
-  x->hc = hc;
-  x->rest = rest.len > 0;
-  x->ch = moss_rpc_channel_open(rt->rpc, &http_ch_ops, x);
-  if (x->ch == NULL) {
-    moss_free(x);
-    reply_text(hc, 503, "Service Unavailable");
-    return;
-  }
-  moss_http_conn_set_user(hc, x);
-  struct moss_rpc_channel *ch = x->ch;
-  if (user[0] != '\0') moss_rpc_channel_set_user(ch, user);
+  moss_http_conn_set_user(hc, ch);
   bool will_reply = false;
   int rc;
-  if (x->rest) {
+  if (is_rest) {
     char qp[2048];
     struct moss_str params = body;
     if (is_get && body.len == 0 && req->query.len > 0) {
@@ -279,13 +279,12 @@ static void handle_rpc(struct moss_rt *rt, struct moss_http_conn *hc,
   }
   if (rc == MOSS_OK && will_reply) return; /* replied, or will */
 refused:
-  /* No reply frame will come: answer here and drop the channel. */
-  if (x->ch != NULL) {
-    x->ch = NULL;
+  /* No reply frame will come: answer here and drop the channel, unless
+   * it already went (its user link is cleared then). */
+  if (moss_http_conn_user(hc) != NULL) {
+    moss_http_conn_set_user(hc, NULL);
     moss_rpc_channel_closed(ch);
   }
-  moss_http_conn_set_user(hc, NULL);
-  moss_free(x);
   if (rc == MOSS_ERR_TOOBIG) {
     moss_http_reply(hc, 413, CORS_HEADERS, MOSS_RPC_BODY_TOO_BIG "\r\n",
                     sizeof(MOSS_RPC_BODY_TOO_BIG "\r\n") - 1, false);
@@ -302,10 +301,10 @@ refused:
 static void ws_message(struct moss_http_conn *hc, int opcode,
                        const uint8_t *data, size_t len) {
   (void) opcode;
-  struct hctx *x = moss_http_conn_user(hc);
-  if (x == NULL || x->ch == NULL) return;
+  struct moss_rpc_channel *ch = moss_http_conn_user(hc);
+  if (ch == NULL) return;
   bool will_reply;
-  moss_rpc_channel_recv(x->ch, moss_str_n((const char *) data, len),
+  moss_rpc_channel_recv(ch, moss_str_n((const char *) data, len),
                         &will_reply);
 }
 
@@ -324,40 +323,25 @@ static void upgrade_ws(struct moss_rt *rt, struct moss_http_conn *hc,
   char user[MOSS_RPC_USER_MAX];
   if (moss_rt_http_digest(rt, hc, req, true, false, user, sizeof(user)) != 0)
     return;
-  struct hctx *x = moss_calloc(MOSS_SUB_WS, 1, sizeof(*x));
-  if (x == NULL) {
-    reply_text(hc, 503, "Service Unavailable");
-    return;
+  if (moss_http_ws_upgrade(hc, req, &ws_handlers) != MOSS_OK) return;
+  struct moss_rpc_channel *ch = moss_rpc_channel_open(rt->rpc, &ws_ch_ops, hc);
+  if (ch != NULL && moss_rpc_channel_set_user(ch, user) != MOSS_OK) {
+    moss_rpc_channel_closed(ch); /* not as nobody: see handle_rpc */
+    ch = NULL;
   }
-  x->rt = rt;
-  x->hc = hc;
-  x->ws = true;
-  if (moss_http_ws_upgrade(hc, req, &ws_handlers) != MOSS_OK) {
-    moss_free(x);
-    return;
-  }
-  x->ch = moss_rpc_channel_open(rt->rpc, &ws_ch_ops, x);
-  if (x->ch == NULL) {
-    moss_free(x);
+  if (ch == NULL) {
     moss_http_close(hc);
     return;
   }
-  if (user[0] != '\0') moss_rpc_channel_set_user(x->ch, user);
-  moss_http_conn_set_user(hc, x);
+  moss_http_conn_set_user(hc, ch);
 }
 
 static void on_conn_close(void *arg, struct moss_http_conn *hc) {
   (void) arg;
-  struct hctx *x = moss_http_conn_user(hc);
-  if (x == NULL) return;
+  struct moss_rpc_channel *ch = moss_http_conn_user(hc);
+  if (ch == NULL) return;
   moss_http_conn_set_user(hc, NULL);
-  x->hc = NULL;
-  if (x->ch != NULL) {
-    struct moss_rpc_channel *ch = x->ch;
-    x->ch = NULL;
-    moss_rpc_channel_closed(ch); /* pending replies are dropped */
-  }
-  hctx_free(x);
+  moss_rpc_channel_closed(ch); /* pending replies are dropped */
 }
 
 #endif /* MOSS_ENABLE_RPC */

@@ -409,6 +409,54 @@ static void test_dispatch_oom(void) {
   moss_rpc_free(rpc);
 }
 
+/* The transport user is stored only when set: "" when none, copies the
+ * caller's string, clears on ""/NULL and on a refused set, and goes with
+ * the channel (the harness's leak check sees a missed free). */
+static size_t heap_in_use(void) {
+  struct moss_alloc_stats st;
+  moss_alloc_get_stats(&st);
+  return st.in_use;
+}
+
+static void test_channel_user(void) {
+  struct moss_rpc *rpc = new_rpc();
+  struct fake_ch f = {0};
+  MT_REQUIRE(rpc != NULL);
+  fake_open(rpc, &f, "WS_in");
+  size_t base = heap_in_use();
+  MT_CHECK_STR(moss_rpc_channel_user(f.ch), "");
+  MT_CHECK_EQ(heap_in_use(), base); /* nothing held */
+  char name[MOSS_RPC_USER_MAX];
+  memset(name, 'u', sizeof(name) - 1);
+  name[sizeof(name) - 1] = '\0';
+  MT_CHECK_EQ(moss_rpc_channel_set_user(f.ch, name), MOSS_OK);
+  name[0] = 'x'; /* a copy, not the caller's buffer */
+  MT_CHECK(moss_rpc_channel_user(f.ch)[0] == 'u');
+  MT_CHECK_EQ(strlen(moss_rpc_channel_user(f.ch)), sizeof(name) - 1);
+  MT_CHECK_EQ(moss_rpc_channel_set_user(f.ch, "ann"), MOSS_OK);
+  MT_CHECK_STR(moss_rpc_channel_user(f.ch), "ann");
+  MT_CHECK_EQ(moss_rpc_channel_set_user(f.ch, ""), MOSS_OK);
+  MT_CHECK_STR(moss_rpc_channel_user(f.ch), "");
+  MT_CHECK_EQ(heap_in_use(), base);
+  moss_rpc_channel_set_user(f.ch, "ann");
+  MT_CHECK_EQ(moss_rpc_channel_set_user(f.ch, NULL), MOSS_OK);
+  MT_CHECK_STR(moss_rpc_channel_user(f.ch), "");
+  char big[MOSS_RPC_USER_MAX + 1];
+  memset(big, 'b', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  moss_rpc_channel_set_user(f.ch, "ann");
+  MT_CHECK_EQ(moss_rpc_channel_set_user(f.ch, big), MOSS_ERR_TOOBIG);
+  MT_CHECK_STR(moss_rpc_channel_user(f.ch), "");
+  moss_rpc_channel_set_user(f.ch, "ann");
+  moss_alloc_fail_after(1);
+  MT_CHECK_EQ(moss_rpc_channel_set_user(f.ch, "bob"), MOSS_ERR_NOMEM);
+  moss_alloc_fail_after(0);
+  MT_CHECK_STR(moss_rpc_channel_user(f.ch), "");
+  /* Left set: moss_rpc_free closes the channel, which frees it. */
+  MT_CHECK_EQ(moss_rpc_channel_set_user(f.ch, "bob"), MOSS_OK);
+  moss_rpc_free(rpc);
+}
+
 void rpc_dispatch_tests(void) {
   MT_RUN(test_spec_examples);
   MT_RUN(test_builtins);
@@ -419,6 +467,7 @@ void rpc_dispatch_tests(void) {
   MT_RUN(test_async);
   MT_RUN(test_http_like_channel);
   MT_RUN(test_authorize_hook);
+  MT_RUN(test_channel_user);
   MT_RUN(test_log_injection);
   MT_RUN(test_dispatch_oom);
 }
