@@ -49,18 +49,36 @@ static int creds(char *user, size_t usz, char *pass, size_t psz, char *err,
   return 0;
 }
 
-static int ha1_of(enum moss_digest_algo algo, const char *user,
-                  const char *realm, const char *pass,
-                  char out[MOSS_DIGEST_HEX_MAX]) {
-  struct moss_str parts[3] = {moss_str_c(user), moss_str_c(realm),
-                              moss_str_c(pass)};
-  return moss_digest_hash_hex(algo, parts, 3, out);
-}
-
 static uint32_t cnonce_value(void) {
   uint32_t v = 0;
   if (getrandom(&v, sizeof(v), 0) != sizeof(v)) v = (uint32_t) rand();
   return v % 0xfffffffeu + 1;
+}
+
+/* The answer to challenge ch with the --rpc-creds: user, a fresh cnonce
+ * and the response for nc (frame auth: method NULL).  0 or -1 (err). */
+static int answer(const struct moss_digest_challenge *ch, const char *nc,
+                  const char *method, const char *uri, char *user,
+                  size_t usz, char cn[16], char resp[MOSS_DIGEST_HEX_MAX],
+                  char *err, size_t errsz) {
+  char pass[256], ha1[MOSS_DIGEST_HEX_MAX];
+  if (creds(user, usz, pass, sizeof(pass), err, errsz) != 0) return -1;
+  snprintf(cn, 16, "%u", (unsigned) cnonce_value());
+  struct moss_str parts[3] = {moss_str_c(user), moss_str_c(ch->realm),
+                              moss_str_c(pass)};
+  int rc = moss_digest_hash_hex(ch->algo, parts, 3, ha1);
+  if (rc == MOSS_OK)
+    rc = moss_digest_response(ch->algo, moss_str_c(ha1), moss_str_c(ch->nonce),
+                              moss_str_c(nc), moss_str_c(cn),
+                              method ? moss_str_c(method) : MOSS_STR_NULL,
+                              uri ? moss_str_c(uri) : MOSS_STR_NULL, resp);
+  moss_zeroize(pass, sizeof(pass));
+  moss_zeroize(ha1, sizeof(ha1));
+  if (rc != MOSS_OK) {
+    snprintf(err, errsz, "cannot compute the Digest response");
+    return -1;
+  }
+  return 0;
 }
 
 int tool_auth_frame(const char *message, cJSON *frame, char *err,
@@ -73,27 +91,14 @@ int tool_auth_frame(const char *message, cJSON *frame, char *err,
     snprintf(err, errsz, "invalid auth challenge: %s", why ? why : "?");
     return -1;
   }
-  char user[128], pass[256], ha1[MOSS_DIGEST_HEX_MAX], resp[MOSS_DIGEST_HEX_MAX];
-  if (creds(user, sizeof(user), pass, sizeof(pass), err, errsz) != 0)
+  char user[128], resp[MOSS_DIGEST_HEX_MAX], cn[16];
+  if (answer(&ch, "1", NULL, NULL, user, sizeof(user), cn, resp, err,
+             errsz) != 0)
     return -1;
-  char cn[16];
-  snprintf(cn, sizeof(cn), "%u", (unsigned) cnonce_value());
-  rc = ha1_of(ch.algo, user, ch.realm, pass, ha1);
-  if (rc == MOSS_OK)
-    rc = moss_digest_response(ch.algo, moss_str_c(ha1), moss_str_c(ch.nonce),
-                              moss_str_c("1"), moss_str_c(cn), MOSS_STR_NULL,
-                              MOSS_STR_NULL, resp);
-  moss_zeroize(pass, sizeof(pass));
-  moss_zeroize(ha1, sizeof(ha1));
-  if (rc != MOSS_OK) {
-    snprintf(err, errsz, "cannot compute the Digest response");
-    return -1;
-  }
   cJSON_DeleteItemFromObject(frame, "auth");
   cJSON *a = cJSON_AddObjectToObject(frame, "auth");
   cJSON_AddStringToObject(a, "realm", ch.realm);
   cJSON_AddStringToObject(a, "username", user);
-  /* The nonce goes back as it came: a JSON integer when it is one. */
   /* The nonce goes back as it came: a JSON integer when it is one, as
    * its digit text (up to 2^53: a double printed by cJSON would lose
    * digits past 15). */
@@ -121,22 +126,10 @@ int tool_auth_header(const char *www_authenticate, const char *method,
              why ? ": " : "", why ? why : "");
     return -1;
   }
-  char user[128], pass[256], ha1[MOSS_DIGEST_HEX_MAX], resp[MOSS_DIGEST_HEX_MAX];
-  if (creds(user, sizeof(user), pass, sizeof(pass), err, errsz) != 0)
+  char user[128], resp[MOSS_DIGEST_HEX_MAX], cn[16];
+  if (answer(&ch, "00000001", method, uri, user, sizeof(user), cn, resp, err,
+             errsz) != 0)
     return -1;
-  char cn[16];
-  snprintf(cn, sizeof(cn), "%u", (unsigned) cnonce_value());
-  rc = ha1_of(ch.algo, user, ch.realm, pass, ha1);
-  if (rc == MOSS_OK)
-    rc = moss_digest_response(ch.algo, moss_str_c(ha1), moss_str_c(ch.nonce),
-                              moss_str_c("00000001"), moss_str_c(cn),
-                              moss_str_c(method), moss_str_c(uri), resp);
-  moss_zeroize(pass, sizeof(pass));
-  moss_zeroize(ha1, sizeof(ha1));
-  if (rc != MOSS_OK) {
-    snprintf(err, errsz, "cannot compute the Digest response");
-    return -1;
-  }
   int n = snprintf(out, outsz,
                    "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
                    "uri=\"%s\", qop=auth, nc=00000001, cnonce=\"%s\", "
