@@ -12,6 +12,9 @@ PART_SRCS := src/part/part.c src/part/otadata.c src/part/fwimg.c
 # esp32-sim board wiring: factory flash from a bundle (libzip), boot checks.
 BOARD_SRCS := board/esp32_sim_flash.c
 
+# ESP32 flash encryption: the algorithm and its flash-ops layer.
+FENC_SRCS := src/fenc/fenc.c src/fenc/fenc_flash.c
+
 FS_SRCS := src/fs/fs_log.c src/fs/fs_mount.c src/fs/fs_file.c
 
 # Event loop, connections, POSIX port (epoll/poll, sockets, time, signals).
@@ -51,7 +54,7 @@ MOSS_LIB_SRCS := $(CORE_SRCS) $(FLASH_SRCS) $(PART_SRCS) $(FS_SRCS) \
   $(HTTP_SRCS) $(WS_SRCS) \
   $(RPC_SRCS) $(AUTH_SRCS) \
   $(EV_SRCS) $(CONN_SRCS) $(PORT_SRCS) $(RT_SRCS) \
-  $(TLS_SRCS)
+  $(TLS_SRCS) $(FENC_SRCS)
 
 # Host-only hardware models: build/lib/libmoss_emu.a.
 EMU_SRCS := emu/flash_emu.c board/esp32_sim.c
