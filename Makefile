@@ -30,7 +30,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wundef -Wstrict-prototypes \
 CPPFLAGS += -Iinclude -Iconfig -I$(MBEDTLS_DIR)/include \
   -DMBEDTLS_CONFIG_FILE='<mbedtls_config.h>' -D_GNU_SOURCE \
   -I/usr/include/cjson
-CFLAGS += -std=c11 $(OPT) -g $(WARN) -MMD -MP
+CFLAGS += -std=c11 $(OPT) -g $(WARN) -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS += $(EXTRA_LDFLAGS)
 LDLIBS += -lcjson -lzip -lz -lyaml
 
 # Build options of config/moss_config.h, e.g. `make MOSS_ENABLE_RPC=0`.
@@ -123,8 +124,8 @@ $(foreach f,$(FUZZ_NAMES),$(eval $(call fuzz_rule,$(f))))
 # libFuzzer build: everything with clang and coverage instrumentation.
 fuzz:
 	$(MAKE) BUILD=build/fuzz CC=clang OPT=-O1 \
-	  CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" \
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" \
 	  $(foreach f,$(FUZZ_NAMES),build/fuzz/fuzz/lf_$(f))
 
 # ---- benchmarks ----------------------------------------------------------

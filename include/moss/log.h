@@ -42,6 +42,9 @@ __attribute__((format(printf, 3, 4)))
 #endif
 void moss_log(enum moss_log_level lvl, const char *module, const char *fmt,
               ...);
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 0)))
+#endif
 void moss_vlog(enum moss_log_level lvl, const char *module, const char *fmt,
                va_list ap);
 
