@@ -131,3 +131,21 @@ check_log_clean() {
     ok "$1: no sanitizer report in the mossd log"
   fi
 }
+
+# amos ERRFILE args...: mos with the port found automatically (the test
+# sets U to the device's UART link); the "Using port" line is checked and
+# dropped from stderr, which goes to ERRFILE; stdout passes through.
+amos() {
+  local ef=$1
+  shift
+  "$MOS" "$@" 2>"$ef.raw"
+  local rc=$?
+  local first
+  first=$(head -n 1 "$ef.raw")
+  if [[ $first != "Using port $U" && $first != "Using port $(readlink -f "$U")" ]]; then
+    echo "(no 'Using port' line: [$first])" >"$ef"
+    return 99
+  fi
+  tail -n +2 "$ef.raw" >"$ef"
+  return $rc
+}

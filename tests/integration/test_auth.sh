@@ -18,22 +18,6 @@ WS=ws://$H/rpc
 mkdir "$d/work"
 cd "$d/work" || exit 1
 
-# amos ERRFILE args...: mos with the port found automatically; the
-# "Using port" line is checked and dropped from stderr.
-amos() {
-  local ef=$1
-  shift
-  "$MOS" "$@" 2>"$ef.raw"
-  local rc=$?
-  local first
-  first=$(head -n 1 "$ef.raw")
-  if [[ $first != "Using port $U" && $first != "Using port $(readlink -f "$U")" ]]; then
-    echo "(no 'Using port' line: [$first])" >"$ef"
-    return 99
-  fi
-  tail -n +2 "$ef.raw" >"$ef"
-  return $rc
-}
 # line KEY FILE -> the value of "KEY: value"
 line() { grep "^$1: " "$2" | head -n 1 | cut -d' ' -f2-; }
 # matches NAME REGEX TEXT

@@ -15,21 +15,6 @@ cd "$d/work" || exit 1
 
 # mos with the port chosen automatically; the "Using port" line is checked
 # and removed so that the rest of stderr can be compared exactly.
-# amos ERRFILE args...  (stdout passes through)
-amos() {
-  local ef=$1
-  shift
-  "$MOS" "$@" 2>"$ef.raw"
-  local rc=$?
-  local first
-  first=$(head -n 1 "$ef.raw")
-  if [[ $first != "Using port $U" && $first != "Using port $(readlink -f "$U")" ]]; then
-    echo "(no 'Using port' line: [$first])" >"$ef"
-    return 99
-  fi
-  tail -n +2 "$ef.raw" >"$ef"
-  return $rc
-}
 
 # ---- mos config-get http ------------------------------------------------------------
 want='{
