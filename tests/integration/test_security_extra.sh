@@ -99,11 +99,11 @@ stop_mossd
 check_log_clean "$MOSSD_LOG"
 
 # ---- a mossd without RPC ------------------------------------------------------
-nb=$TOP/$MOSS_BUILD-norpc
-if make -C "$TOP" -s -j2 BUILD="$MOSS_BUILD-norpc" MOSS_ENABLE_RPC=0 \
+nb=$TOP/$MOSS_BUILD/norpc
+if make -C "$TOP" -s -j2 BUILD="$MOSS_BUILD/norpc" MOSS_ENABLE_RPC=0 \
   SAN="$([[ $MOSS_BUILD == *asan* ]] && echo 1 || echo 0)" \
   OPT="$([[ $MOSS_BUILD == *asan* ]] && echo -O1 || echo -O2)" \
-  "$MOSS_BUILD-norpc/bin/mossd" >"$work/norpc-build.log" 2>&1; then
+  "$MOSS_BUILD/norpc/bin/mossd" >"$work/norpc-build.log" 2>&1; then
   ok "MOSS_ENABLE_RPC=0 builds"
 else
   fail "MOSS_ENABLE_RPC=0 builds" "$(tail -n 5 "$work/norpc-build.log")"
