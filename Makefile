@@ -67,6 +67,21 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
   integration-tests check-prefix format
 all: $(BUILD)/bin/mossd $(BUILD)/bin/mos $(LIBMOSS)
 
+# Missing Debian/npm packages are installed before anything is built, so a
+# fresh machine gives scripts/install-deps' message, never a compiler error.
+# `run` covers building and running the device; the test goals add the test
+# peers.  Checked once per top-level make (sub-makes inherit the result).
+ifeq ($(MOSS_DEPS_CHECKED),)
+DEPS_GOALS := $(filter-out clean format format-check,$(or $(MAKECMDGOALS),all))
+ifneq ($(DEPS_GOALS),)
+DEPS_PROFILE := $(if $(filter test asan fuzz fuzz-long bench,$(DEPS_GOALS)),test,run)
+ifneq ($(shell scripts/install-deps $(DEPS_PROFILE) 1>&2; echo $$?),0)
+$(error scripts/install-deps $(DEPS_PROFILE) failed: see its message above)
+endif
+endif
+export MOSS_DEPS_CHECKED := 1
+endif
+
 # mbedTLS: fetched, pinned and built with our config (mk/mbedtls.mk).
 include mk/mbedtls.mk
 # Extra build products owned by modules (firmware bundle, tools).
