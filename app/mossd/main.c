@@ -5,11 +5,12 @@
  *         [--port-map DEV=HOST,...] [--log-level N] [--fw BUNDLE]
  *         [--flash-size BYTES] [--mac HEX12] [--ram BYTES]
  *
- * Prints one line per endpoint on stdout ("UART: /dev/pts/N",
- * "HTTP: 127.0.0.1:8000"); logs go to stderr.  Registers its UART in the
- * per-user port directory so that `mos` with no --port finds it.
- * SIGINT/SIGTERM exit cleanly; Sys.Reboot restarts the runtime in-process
- * from the state directory.
+ * Prints one line per endpoint on stdout at start and again after every
+ * reboot ("UART: /dev/pts/N", then "HTTP: 127.0.0.1:8000", "HTTP:
+ * failed: <reason>" or "HTTP: disabled"); logs go to stderr.  Registers
+ * its UART in the per-user port directory so that `mos` with no --port
+ * finds it.  SIGINT/SIGTERM exit cleanly; Sys.Reboot restarts the runtime
+ * in-process from the state directory.
  */
 #include <errno.h>
 #include <limits.h>
@@ -72,11 +73,17 @@ static void registry_write(const char *http) {
   rename(tmp, reg_path);
 }
 
-static void on_endpoint(void *arg, const char *what, const char *addr) {
+static void on_endpoint(void *arg, const struct moss_rt_endpoint *ep) {
   (void) arg;
-  printf("%s: %s\n", what, addr);
+  bool up = ep->state == MOSS_RT_SRV_RUNNING;
+  if (up)
+    printf("%s: %s\n", ep->what, ep->addr);
+  else if (ep->state == MOSS_RT_SRV_FAILED)
+    printf("%s: failed: %s\n", ep->what, ep->error);
+  else
+    printf("%s: disabled\n", ep->what);
   fflush(stdout);
-  if (strcmp(what, "HTTP") == 0) registry_write(addr);
+  if (strcmp(ep->what, "HTTP") == 0) registry_write(up ? ep->addr : "");
 }
 
 int main(int argc, char **argv) {
@@ -159,7 +166,6 @@ int main(int argc, char **argv) {
   char sd[PATH_MAX];
   if (realpath(state, sd) != NULL)
     snprintf(uart_abs, sizeof(uart_abs), "%s/uart", sd);
-  printf("UART: %s\n", board.pty.name);
   if (registry_dir(reg_path, sizeof(reg_path) - 16) == 0) {
     size_t l = strlen(reg_path);
     snprintf(reg_path + l, sizeof(reg_path) - l, "/%ld", (long) getpid());
@@ -179,11 +185,16 @@ int main(int argc, char **argv) {
   struct moss_rt_opts ro = {sets, nsets, port_map, on_endpoint, NULL};
   int exit_code = 0;
   for (;;) {
+    /* esp32-sim has no secure element model yet (has_se false). */
     struct moss_rt_board rb = {board.fs,       board.boot.fs_size,
                                board.pty.master, {0},
                                &board.boot.app, "esp32",
-                               ram};
+                               ram,             false};
     memcpy(rb.mac, board.mac, 6);
+    /* Every boot tells where the device is: the UART first (it is up
+     * before any server), then each server as it starts. */
+    printf("UART: %s\n", board.pty.name);
+    fflush(stdout);
     struct moss_rt *rt = NULL;
     rc = moss_rt_start(&rt, ev, &rb, &ro);
     if (rc != MOSS_OK) {

@@ -556,4 +556,25 @@ enum moss_acl_verdict moss_acl_decide(const struct moss_acl *acl,
                                       struct moss_str user,
                                       struct moss_str *acl_text);
 
+/* The entry that decides for (method, ch_type) by the rule above: the
+ * index into acl->e of the first entry whose method glob and ch_type
+ * match, or -1 when none does (or acl is NULL).  Entry i is "entry i+1"
+ * to users (1-based, in file order). */
+int moss_acl_match(const struct moss_acl *acl, struct moss_str method,
+                   struct moss_str ch_type);
+
+/* Largest useful buffer for moss_acl_entry_format() in a message. */
+#define MOSS_ACL_ENTRY_TEXT_MAX 128u
+
+/* One entry as a single line of compact JSON for messages, keys in the
+ * order method, ch_type, acl, absent keys left out:
+ * {"method":"*","acl":"-*"}.  Quotes and backslashes are escaped and
+ * control bytes written as \u00XX, so the text is one line whatever the
+ * file holds.  An entry longer than the buffer is cut at a character
+ * boundary and ends in "...}" (then it is not valid JSON).  ACL entries
+ * hold no secrets (user names at most).  Returns the length, or
+ * MOSS_ERR_TOOBIG when size < 7. */
+int moss_acl_entry_format(char *buf, size_t size,
+                          const struct moss_acl_entry *e);
+
 #endif

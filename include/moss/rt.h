@@ -34,6 +34,29 @@ struct moss_rt_board {
   const struct moss_app_desc *app; /* booted firmware, may be NULL */
   const char *arch;          /* "esp32" */
   size_t ram_size;           /* the board's heap budget */
+  /* A secure element (ATECC608A) was detected.  Without one, ATCA:<slot>
+   * keys are refused ("ATCA:0: secure element not available"). */
+  bool has_se;
+};
+
+/* What a server is doing after a start (Sys.GetInfo "servers"). */
+enum moss_rt_srv_state {
+  MOSS_RT_SRV_DISABLED = 0, /* switched off by the configuration */
+  MOSS_RT_SRV_RUNNING,
+  MOSS_RT_SRV_FAILED,       /* configured but could not start: see error */
+};
+
+/* Longest reason kept for a server that failed (NUL included). */
+#define MOSS_RT_SRV_ERROR_MAX 256u
+
+/* One server as reported to on_endpoint.  Strings live for the call. */
+struct moss_rt_endpoint {
+  const char *what;               /* "HTTP" */
+  enum moss_rt_srv_state state;
+  const char *addr;  /* RUNNING: host address as bound ("0.0.0.0:8000"),
+                      * FAILED: the address it tried ("" if none), else "" */
+  const char *error; /* FAILED: one human-readable line, else "" */
+  bool tls;          /* configured for TLS (http.ssl_cert set) */
 };
 
 struct moss_rt_opts {
@@ -42,13 +65,18 @@ struct moss_rt_opts {
   size_t nsets;
   /* "80=8000,443=127.0.0.1:8443": device port -> host port or address. */
   const char *port_map;
-  /* Called once per endpoint when it is up: ("HTTP", "127.0.0.1:8000"). */
-  void (*on_endpoint)(void *arg, const char *what, const char *addr);
+  /* Called at every moss_rt_start() (boot and each reboot), once per
+   * server, whatever its state: the HTTP server running on
+   * "127.0.0.1:8000", failed with "listen on 127.0.0.1:8000: Address
+   * already in use", or disabled.  May be NULL. */
+  void (*on_endpoint)(void *arg, const struct moss_rt_endpoint *ep);
   void *arg;
 };
 
 /* MOSS_ERR_INVAL (a bad --set or port map: logged), MOSS_ERR_NOMEM.  A
- * server that cannot listen is logged and left off; the runtime runs. */
+ * server that cannot listen is logged, reported (on_endpoint, Sys.GetInfo)
+ * and left off; the runtime runs.  When RPC is reachable over the network
+ * without authentication a WARN says so (docs/security.md). */
 int moss_rt_start(struct moss_rt **out, struct moss_ev *ev,
                   const struct moss_rt_board *b,
                   const struct moss_rt_opts *o);
@@ -56,8 +84,12 @@ int moss_rt_start(struct moss_rt **out, struct moss_ev *ev,
 void moss_rt_stop(struct moss_rt *rt);
 /* A reboot was requested and is due: the loop has been stopped. */
 bool moss_rt_reboot_pending(const struct moss_rt *rt);
-/* Host address the HTTP server listens on ("" when off). */
+/* Host address the HTTP server listens on ("" when off or failed). */
 const char *moss_rt_http_addr(const struct moss_rt *rt);
+/* The HTTP server's state; *error (may be NULL) gets the reason of a
+ * failure ("" otherwise), valid until moss_rt_stop(). */
+enum moss_rt_srv_state moss_rt_http_state(const struct moss_rt *rt,
+                                          const char **error);
 
 /* Maps a device listen address through a port map: "443" with
  * "443=8443" -> "0.0.0.0:8443"; "127.0.0.1:80" with "80=8000" ->

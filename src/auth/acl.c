@@ -497,6 +497,19 @@ bool moss_acl_str_allows(struct moss_str acl, struct moss_str user) {
   return false;
 }
 
+int moss_acl_match(const struct moss_acl *acl, struct moss_str method,
+                   struct moss_str ch_type) {
+  for (size_t i = 0; acl != NULL && i < acl->n; i++) {
+    const struct moss_acl_entry *e = &acl->e[i];
+    if (e->method.buf != NULL && !moss_glob_match(e->method, method))
+      continue;
+    if (e->ch_type.buf != NULL && !moss_str_eq(e->ch_type, ch_type))
+      continue;
+    return (int) i;
+  }
+  return -1;
+}
+
 enum moss_acl_verdict moss_acl_decide(const struct moss_acl *acl,
                                       bool auth_configured,
                                       struct moss_str method,
@@ -515,20 +528,89 @@ enum moss_acl_verdict moss_acl_decide(const struct moss_acl *acl,
     *acl_text = moss_str_c("<any user>");
     return user.len > 0 ? MOSS_ACL_ALLOW : MOSS_ACL_NEED_USER;
   }
-  for (size_t i = 0; i < acl->n; i++) {
-    const struct moss_acl_entry *e = &acl->e[i];
-    if (e->method.buf != NULL && !moss_glob_match(e->method, method))
-      continue;
-    if (e->ch_type.buf != NULL && !moss_str_eq(e->ch_type, ch_type))
-      continue;
-    *acl_text = e->acl;
-    struct moss_str a = trim(e->acl);
-    if (moss_str_eq_c(a, "*") || moss_str_eq_c(a, "+*")) return MOSS_ACL_ALLOW;
-    if (moss_str_eq_c(a, "-*")) return MOSS_ACL_DENY;
-    if (!auth_configured) return MOSS_ACL_NOT_CONFIGURED;
-    if (user.len == 0) return MOSS_ACL_NEED_USER;
-    return moss_acl_str_allows(a, user) ? MOSS_ACL_ALLOW : MOSS_ACL_DENY;
+  int i = moss_acl_match(acl, method, ch_type);
+  if (i < 0) {
+    *acl_text = moss_str_c("<no match>");
+    return MOSS_ACL_DENY;
   }
-  *acl_text = moss_str_c("<no match>");
-  return MOSS_ACL_DENY;
+  const struct moss_acl_entry *e = &acl->e[i];
+  *acl_text = e->acl;
+  struct moss_str a = trim(e->acl);
+  if (moss_str_eq_c(a, "*") || moss_str_eq_c(a, "+*")) return MOSS_ACL_ALLOW;
+  if (moss_str_eq_c(a, "-*")) return MOSS_ACL_DENY;
+  if (!auth_configured) return MOSS_ACL_NOT_CONFIGURED;
+  if (user.len == 0) return MOSS_ACL_NEED_USER;
+  return moss_acl_str_allows(a, user) ? MOSS_ACL_ALLOW : MOSS_ACL_DENY;
+}
+
+/* ---- an entry as one line (403 messages) -------------------------------- */
+
+/* Room always kept for the closing "...}" and the NUL. */
+#define ENTRY_TAIL 5u
+
+/* Appends n bytes to buf at *k, or sets *cut when they do not fit
+ * (nothing is appended after a cut, so no escape is ever split). */
+static void put_raw(char *buf, size_t size, size_t *k, const char *s,
+                    size_t n, bool *cut) {
+  if (*cut) return;
+  if (*k + n + ENTRY_TAIL > size) {
+    *cut = true;
+    return;
+  }
+  memcpy(buf + *k, s, n);
+  *k += n;
+}
+
+/* A JSON string: quotes, backslashes and control bytes escaped, so the
+ * line stays one line and valid JSON whatever the entry holds. */
+static void put_json_str(char *buf, size_t size, size_t *k,
+                         struct moss_str s, bool *cut) {
+  put_raw(buf, size, k, "\"", 1, cut);
+  for (size_t i = 0; i < s.len && !*cut; i++) {
+    unsigned char c = (unsigned char) s.buf[i];
+    char esc[8];
+    if (c == '"' || c == '\\') {
+      esc[0] = '\\';
+      esc[1] = (char) c;
+      put_raw(buf, size, k, esc, 2, cut);
+    } else if (c < 0x20 || c == 0x7f) {
+      snprintf(esc, sizeof(esc), "\\u%04x", c);
+      put_raw(buf, size, k, esc, 6, cut);
+    } else {
+      put_raw(buf, size, k, (const char *) &c, 1, cut);
+    }
+  }
+  put_raw(buf, size, k, "\"", 1, cut);
+}
+
+int moss_acl_entry_format(char *buf, size_t size,
+                          const struct moss_acl_entry *e) {
+  static const char *const keys[K_COUNT] = {"\"method\":", "\"ch_type\":",
+                                            "\"acl\":"};
+  if (buf == NULL || size < ENTRY_TAIL + 2) return MOSS_ERR_TOOBIG;
+  const struct moss_str *v[K_COUNT] = {&e->method, &e->ch_type, &e->acl};
+  size_t k = 0;
+  bool cut = false, first = true;
+  put_raw(buf, size, &k, "{", 1, &cut);
+  for (int i = 0; i < K_COUNT; i++) {
+    if (v[i]->buf == NULL) continue;
+    if (!first) put_raw(buf, size, &k, ",", 1, &cut);
+    put_raw(buf, size, &k, keys[i], strlen(keys[i]), &cut);
+    put_json_str(buf, size, &k, *v[i], &cut);
+    first = false;
+  }
+  if (cut) {
+    /* Never end on half a UTF-8 character. */
+    size_t j = k;
+    while (j > 1 && k - j < 3 && ((unsigned char) buf[j - 1] & 0xc0) == 0x80)
+      j--;
+    unsigned char lead = (unsigned char) buf[j - 1];
+    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    if (k - (j - 1) < need) k = j - 1;
+    memcpy(buf + k, "...", 3);
+    k += 3;
+  }
+  buf[k++] = '}';
+  buf[k] = '\0';
+  return (int) k;
 }

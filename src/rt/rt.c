@@ -217,6 +217,32 @@ void moss_rt_schedule_reboot(struct moss_rt *rt, uint32_t delay_ms) {
 
 /* ---- lifecycle ----------------------------------------------------------------- */
 
+/* The out-of-the-box device answers management calls from anyone who
+ * can reach its port: say so at every start, where the user looks
+ * (docs/security.md).  Loopback-only servers and a password file
+ * (rpc.auth_domain + rpc.auth_file, as the authorizer reads them) keep
+ * it quiet. */
+static void warn_open_rpc(struct moss_rt *rt) {
+#if MOSS_ENABLE_RPC
+  const struct moss_cfg *c = &rt->running;
+  uint32_t ip = 0;
+  uint16_t port;
+  if (rt->rpc == NULL || rt->http_state != MOSS_RT_SRV_RUNNING) return;
+  if (!c->rpc.http_enable && !c->rpc.ws.enable) return;
+  if (c->rpc.auth_domain != NULL && *c->rpc.auth_domain != '\0' &&
+      c->rpc.auth_file != NULL && *c->rpc.auth_file != '\0')
+    return;
+  if (moss_conn_parse_addr(rt->http_addr, &ip, &port) == MOSS_OK &&
+      (ip >> 24) == 127)
+    return;
+  MOSS_LOG_W(TAG, "WARNING: RPC is served on %s without authentication: "
+             "anyone on the network can manage this device; see "
+             "docs/security.md", rt->http_addr);
+#else
+  (void) rt;
+#endif
+}
+
 int moss_rt_start(struct moss_rt **out, struct moss_ev *ev,
                   const struct moss_rt_board *b,
                   const struct moss_rt_opts *o) {
@@ -274,6 +300,7 @@ int moss_rt_start(struct moss_rt **out, struct moss_ev *ev,
   }
 #endif
   moss_rt_http_start(rt); /* failures are logged; the device runs on */
+  warn_open_rpc(rt);
   *out = rt;
   return MOSS_OK;
 fail:
@@ -301,5 +328,12 @@ bool moss_rt_reboot_pending(const struct moss_rt *rt) {
 }
 
 const char *moss_rt_http_addr(const struct moss_rt *rt) {
-  return rt->http_addr;
+  return rt->http_state == MOSS_RT_SRV_RUNNING ? rt->http_addr : "";
+}
+
+enum moss_rt_srv_state moss_rt_http_state(const struct moss_rt *rt,
+                                          const char **error) {
+  if (error != NULL)
+    *error = rt->http_state == MOSS_RT_SRV_FAILED ? rt->http_error : "";
+  return rt->http_state;
 }

@@ -17,6 +17,9 @@
 
 static const char *TAG = "auth";
 
+/* A method name as 403 messages and recovery log lines show it. */
+#define METHOD_TEXT_MAX 64u
+
 struct moss_rt_auth {
   struct moss_nonce_table nonces; /* one table for every channel, realm */
   struct moss_auth_throttle fails;
@@ -88,12 +91,16 @@ static int password_lookup(struct moss_rt *rt, const char *file, int algo,
 
 #if MOSS_ENABLE_RPC
 /* Loads the ACL configured now into rt->auth->acl.  *have = an ACL is
- * configured.  Returns 0, or 500 with msg set. */
-static int load_acl(struct moss_rt *rt, bool *have, char *msg, size_t msz) {
+ * configured; *name = what messages call it (the file, or "rpc.acl"),
+ * valid while the running configuration is.  Returns 0, or 500 with msg
+ * set. */
+static int load_acl(struct moss_rt *rt, bool *have, const char **name_out,
+                    char *msg, size_t msz) {
   const char *where = NULL;
   enum moss_acl_source src =
       moss_acl_source(rt->running.rpc.acl, rt->running.rpc.acl_file, &where);
   *have = false;
+  *name_out = src == MOSS_ACL_SRC_INLINE ? "rpc.acl" : where;
   if (src == MOSS_ACL_SRC_NONE) return 0;
   if (src == MOSS_ACL_SRC_CONFLICT) {
     MOSS_LOG_E(TAG, "Both rpc.acl and rpc.acl_file are set");
@@ -242,6 +249,181 @@ static enum moss_digest_status verify(struct moss_rt *rt,
   return st;
 }
 
+/* Checks frame->auth (Digest in the frame, rpc.md §5.4) against the
+ * password file.  true: out->user is the verified user.  false: out->code
+ * and out->message say why (400, 401 with a new challenge, 429, 500). */
+static bool login(struct moss_rt *rt, struct moss_rpc_req *req,
+                  const struct moss_rpc_frame *frame,
+                  struct moss_rpc_authz *out) {
+  struct moss_rpc_channel *ch = moss_rpc_req_channel(req);
+  char peer[MOSS_AUTH_THROTTLE_PEER_MAX];
+  peer_key(ch, peer, sizeof(peer));
+  uint64_t now = moss_port_time_ms();
+  uint32_t wait = moss_auth_throttle_wait(&rt->auth->fails, peer, now);
+  struct moss_digest_creds *c = moss_alloc(MOSS_SUB_RPC, sizeof(*c));
+  const char *why = NULL;
+  if (c == NULL) {
+    out->code = 500;
+    snprintf(out->message, sizeof(out->message), "out of memory");
+    return false;
+  }
+  if (wait > 0) {
+    /* A peer that keeps failing is refused before its password is even
+     * looked at, so guessing cannot go faster than the throttle. */
+    MOSS_LOG_D(TAG, "login attempt from %s during its back-off", peer);
+    out->code = 429;
+    snprintf(out->message, sizeof(out->message),
+             "too many failed logins, retry in %u ms", wait);
+    goto out;
+  }
+  if (moss_digest_creds_from_json(frame->auth, c, &why) != MOSS_OK) {
+    MOSS_LOG_W(TAG, "bad auth object: %s", why ? why : "?");
+    out->code = 400;
+    snprintf(out->message, sizeof(out->message), "bad request");
+    goto out;
+  }
+  enum moss_digest_status st = moss_digest_check(
+      c, rt->running.rpc.auth_domain, rpc_algo(rt), MOSS_STR_NULL);
+  if (st != MOSS_DIGEST_OK) {
+    log_status(st, c->username);
+    out->code = 400;
+    snprintf(out->message, sizeof(out->message), "bad request");
+    goto out;
+  }
+  int c500;
+  st = verify(rt, c, MOSS_STR_NULL, &c500, out->message,
+              sizeof(out->message));
+  if (c500) {
+    out->code = c500;
+    goto out;
+  }
+  if (st != MOSS_DIGEST_OK) {
+    log_status(st, c->username);
+    note_failure(rt, peer, now);
+    challenge(rt, req, out, st == MOSS_DIGEST_NONCE_STALE);
+    goto out;
+  }
+  moss_auth_throttle_success(&rt->auth->fails, peer);
+  snprintf(out->user, sizeof(out->user), "%s", c->username);
+out:
+  moss_zeroize(c, sizeof(*c));
+  moss_free(c);
+  return out->code == 0;
+}
+
+/* The 403 text: the fixed "unauthorized" of rpc.md §6.4, then which ACL
+ * entry refused the call, so the one to fix is named:
+ *   unauthorized: Sys.Reboot: denied by rpc_acl.json entry 4:
+ *   {"method":"*","acl":"-*"}                            (one line) */
+static void deny_message(struct moss_rt *rt, char *msg, size_t n,
+                         const char *method, const char *acl_name, int idx,
+                         const char *user) {
+  if (idx < 0) {
+    snprintf(msg, n, "unauthorized: %s: no entry of %s matches (denied)",
+             method, acl_name);
+    return;
+  }
+  char u[MOSS_RPC_USER_MAX];
+  moss_rpc_log_sanitize(u, sizeof(u), moss_str_c(user), sizeof(u));
+  int k = snprintf(msg, n, "unauthorized: %s: %s%s%sdenied by %s entry %d: ",
+                   method, u[0] ? "user '" : "", u, u[0] ? "' " : "",
+                   acl_name, idx + 1);
+  /* The entry gets what is left, cut with "...}" if it must be. */
+  if (k > 0 && (size_t) k < n)
+    moss_acl_entry_format(msg + k, n - (size_t) k, &rt->auth->acl.e[idx]);
+}
+
+/* Methods the UART may always call, whatever the ACL says: enough to read
+ * and repair the configuration and its files, and to reboot
+ * (docs/security.md "Locked out? Recovery").  Someone at the UART has the
+ * device in hand; with a password file they must still log in. */
+static const char *const recovery_methods[] = {
+    "Config.Get", "Config.Set", "Config.Save", "Sys.Reboot", "Sys.GetInfo",
+    "FS.Put",     "FS.Get",     "FS.Remove",   "FS.List",
+};
+
+static bool recovery_call(struct moss_rpc_req *req, const char *method) {
+  if (strcmp(moss_rpc_req_ch_type(req), "UART") != 0) return false;
+  for (size_t i = 0; i < MOSS_ARRAY_SIZE(recovery_methods); i++)
+    if (strcmp(method, recovery_methods[i]) == 0) return true;
+  return false;
+}
+
+/* The ACL refused a recovery call on the UART (out holds the refusal).
+ * With a password file the caller must log in first (a 401 challenge
+ * until the frame carries valid credentials); then the call runs and a
+ * WARN says the ACL was overridden and what it had said. */
+static void recover(struct moss_rt *rt, struct moss_rpc_req *req,
+                    const struct moss_rpc_frame *frame, const char *method,
+                    struct moss_rpc_authz *out) {
+  char said[MOSS_RPC_AUTHZ_MSG_MAX + 8];
+  snprintf(said, sizeof(said), "%d %s", out->code, out->message);
+  if (auth_configured(rt) && out->user[0] == '\0') {
+    out->code = 0;
+    out->message[0] = '\0';
+    if (frame->auth == NULL) {
+      challenge(rt, req, out, false);
+      return;
+    }
+    if (!login(rt, req, frame, out)) return;
+  }
+  char u[MOSS_RPC_USER_MAX];
+  moss_rpc_log_sanitize(u, sizeof(u), moss_str_c(out->user), sizeof(u));
+  MOSS_LOG_W(TAG,
+             "ACL overridden on the UART for recovery: '%s' %s%s%s; the ACL "
+             "said: %s",
+             method, u[0] ? "by user '" : "without login (no rpc.auth_file)",
+             u, u[0] ? "'" : "", said);
+  out->code = 0;
+  out->message[0] = '\0';
+  snprintf(out->acl, sizeof(out->acl), "<UART recovery>");
+}
+
+/* The ACL's answer for req (rpc.md §6.4), into out.  Returns true when
+ * the ACL itself refused the call (403, or 500 for a user list without a
+ * password file), the refusals a recovery call may override; a failed
+ * login or a challenge is not one. */
+static bool acl_verdict(struct moss_rt *rt, struct moss_rpc_req *req,
+                        const struct moss_rpc_frame *frame, const char *name,
+                        const struct moss_acl *acl, const char *acl_name,
+                        struct moss_rpc_authz *out) {
+  bool authc = auth_configured(rt);
+  struct moss_str method = moss_str_c(moss_rpc_req_method(req));
+  struct moss_str ch_type = moss_str_c(moss_rpc_req_ch_type(req));
+  const char *user = moss_rpc_req_user(req);
+  struct moss_str acl_text;
+  enum moss_acl_verdict v = moss_acl_decide(acl, authc, method, ch_type,
+                                            moss_str_c(user), &acl_text);
+  moss_str_copy(out->acl, sizeof(out->acl), acl_text);
+  snprintf(out->user, sizeof(out->user), "%s", user);
+  if (v == MOSS_ACL_NEED_USER && frame->auth != NULL) {
+    if (!login(rt, req, frame, out)) return false;
+    v = moss_acl_decide(acl, authc, method, ch_type, moss_str_c(out->user),
+                        &acl_text);
+    moss_str_copy(out->acl, sizeof(out->acl), acl_text);
+  }
+  switch (v) {
+    case MOSS_ACL_ALLOW:
+      return false;
+    case MOSS_ACL_DENY:
+      /* Only an ACL denies (without one the answer is ALLOW or a login):
+       * name its entry. */
+      out->code = 403;
+      deny_message(rt, out->message, sizeof(out->message), name, acl_name,
+                   moss_acl_match(acl, method, ch_type), out->user);
+      return true;
+    case MOSS_ACL_NOT_CONFIGURED:
+      out->code = 500;
+      snprintf(out->message, sizeof(out->message), "%s",
+               MOSS_ACL_MSG_NOT_CONFIGURED);
+      return true;
+    case MOSS_ACL_NEED_USER:
+      challenge(rt, req, out, false);
+      return false;
+  }
+  return false;
+}
+
 int moss_rt_authorize(void *arg, struct moss_rpc_req *req,
                       const struct moss_rpc_frame *frame,
                       struct moss_rpc_authz *out) {
@@ -257,98 +439,31 @@ int moss_rt_authorize(void *arg, struct moss_rpc_req *req,
       return MOSS_OK;
     }
   }
-  bool have_acl = false;
-  int code = load_acl(rt, &have_acl, out->message, sizeof(out->message));
+  /* The registered spelling (the request's may differ in case), or, for
+   * a glob handler, the request's as a log line may show it. */
+  char name[METHOD_TEXT_MAX];
+  const char *reg = NULL;
+  if (moss_rpc_lookup(moss_rpc_req_rpc(req), moss_rpc_req_method(req), &reg,
+                      NULL) == MOSS_OK &&
+      strpbrk(reg, "*?|,$") == NULL)
+    snprintf(name, sizeof(name), "%s", reg);
+  else
+    moss_rpc_log_sanitize(name, sizeof(name),
+                          moss_str_c(moss_rpc_req_method(req)), sizeof(name));
+  bool have_acl = false, refused;
+  const char *acl_name = "";
+  int code = load_acl(rt, &have_acl, &acl_name, out->message,
+                      sizeof(out->message));
   if (code != 0) {
+    /* A broken ACL refuses everything: a recovery call may override. */
     out->code = code;
     snprintf(out->acl, sizeof(out->acl), "<invalid>");
-    return MOSS_OK;
+    refused = true;
+  } else {
+    refused = acl_verdict(rt, req, frame, name,
+                          have_acl ? &rt->auth->acl : NULL, acl_name, out);
   }
-  bool authc = auth_configured(rt);
-  struct moss_str method = moss_str_c(moss_rpc_req_method(req));
-  struct moss_str ch_type = moss_str_c(moss_rpc_req_ch_type(req));
-  const char *user = moss_rpc_req_user(req);
-  struct moss_str acl_text;
-  enum moss_acl_verdict v =
-      moss_acl_decide(have_acl ? &rt->auth->acl : NULL, authc, method,
-                      ch_type, moss_str_c(user), &acl_text);
-  moss_str_copy(out->acl, sizeof(out->acl), acl_text);
-  snprintf(out->user, sizeof(out->user), "%s", user);
-  if (v == MOSS_ACL_NEED_USER && frame->auth != NULL) {
-    struct moss_rpc_channel *ch = moss_rpc_req_channel(req);
-    char peer[MOSS_AUTH_THROTTLE_PEER_MAX];
-    peer_key(ch, peer, sizeof(peer));
-    uint64_t now = moss_port_time_ms();
-    uint32_t wait = moss_auth_throttle_wait(&rt->auth->fails, peer, now);
-    struct moss_digest_creds *c = moss_alloc(MOSS_SUB_RPC, sizeof(*c));
-    const char *why = NULL;
-    if (c == NULL) {
-      out->code = 500;
-      snprintf(out->message, sizeof(out->message), "out of memory");
-      return MOSS_OK;
-    }
-    if (wait > 0) {
-      /* A peer that keeps failing is refused before its password is even
-       * looked at, so guessing cannot go faster than the throttle. */
-      MOSS_LOG_D(TAG, "login attempt from %s during its back-off", peer);
-      out->code = 429;
-      snprintf(out->message, sizeof(out->message),
-               "too many failed logins, retry in %u ms", wait);
-      goto done;
-    }
-    if (moss_digest_creds_from_json(frame->auth, c, &why) != MOSS_OK) {
-      MOSS_LOG_W(TAG, "bad auth object: %s", why ? why : "?");
-      out->code = 400;
-      snprintf(out->message, sizeof(out->message), "bad request");
-      goto done;
-    }
-    enum moss_digest_status st = moss_digest_check(
-        c, rt->running.rpc.auth_domain, rpc_algo(rt), MOSS_STR_NULL);
-    if (st != MOSS_DIGEST_OK) {
-      log_status(st, c->username);
-      out->code = 400;
-      snprintf(out->message, sizeof(out->message), "bad request");
-      goto done;
-    }
-    int c500;
-    st = verify(rt, c, MOSS_STR_NULL, &c500, out->message,
-                sizeof(out->message));
-    if (c500) {
-      out->code = c500;
-      goto done;
-    }
-    if (st != MOSS_DIGEST_OK) {
-      log_status(st, c->username);
-      note_failure(rt, peer, now);
-      challenge(rt, req, out, st == MOSS_DIGEST_NONCE_STALE);
-      goto done;
-    }
-    moss_auth_throttle_success(&rt->auth->fails, peer);
-    snprintf(out->user, sizeof(out->user), "%s", c->username);
-    v = moss_acl_decide(have_acl ? &rt->auth->acl : NULL, authc, method,
-                        ch_type, moss_str_c(c->username), &acl_text);
-    moss_str_copy(out->acl, sizeof(out->acl), acl_text);
-  done:
-    moss_zeroize(c, sizeof(*c));
-    moss_free(c);
-    if (out->code != 0) return MOSS_OK;
-  }
-  switch (v) {
-    case MOSS_ACL_ALLOW:
-      break;
-    case MOSS_ACL_DENY:
-      out->code = 403;
-      snprintf(out->message, sizeof(out->message), "unauthorized");
-      break;
-    case MOSS_ACL_NOT_CONFIGURED:
-      out->code = 500;
-      snprintf(out->message, sizeof(out->message), "%s",
-               MOSS_ACL_MSG_NOT_CONFIGURED);
-      break;
-    case MOSS_ACL_NEED_USER:
-      challenge(rt, req, out, false);
-      break;
-  }
+  if (refused && recovery_call(req, name)) recover(rt, req, frame, name, out);
   return MOSS_OK;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "moss/alloc.h"
+#include "moss/conn.h"
 #include "moss/err.h"
 #include "moss/glob.h"
 #include "moss/log.h"
@@ -639,9 +640,11 @@ static int read_pem(struct moss_rt *rt, const char *name, char **out,
   return MOSS_OK;
 }
 
-/* Server context from http.ssl_cert / ssl_key / ssl_ca_cert; every
- * failure is logged as http.md §1.2 says. */
-static int tls_setup(struct moss_rt *rt, struct moss_tls_ctx **out) {
+/* Server context from http.ssl_cert / ssl_key / ssl_ca_cert.  Every
+ * failure is logged as http.md §1.2 says and described in why (one line
+ * naming the setting and the file: "http.ssl_key key.pem: <reason>"). */
+static int tls_setup(struct moss_rt *rt, struct moss_tls_ctx **out,
+                     char *why, size_t wn) {
   const struct moss_cfg *c = &rt->running;
   const char *certf = c->http.ssl_cert, *keyf = c->http.ssl_key;
   const char *caf = c->http.ssl_ca_cert;
@@ -656,42 +659,54 @@ static int tls_setup(struct moss_rt *rt, struct moss_tls_ctx **out) {
   int rc = moss_tls_ctx_new(&o, &ctx);
   if (rc != MOSS_OK) {
     MOSS_LOG_E(TAG, "HTTP: cannot set up TLS: %s", moss_strerror(rc));
+    snprintf(why, wn, "TLS setup: %s", moss_strerror(rc));
     goto out;
   }
   rc = read_pem(rt, certf, &cert, &cl);
   if (rc != MOSS_OK) {
     MOSS_LOG_E(TAG, "HTTP: cannot use certificate %s: %s", certf, fs_why(rc));
+    snprintf(why, wn, "http.ssl_cert %s: %s", certf, fs_why(rc));
     goto out;
   }
   if (keyf != NULL && *keyf != '\0') {
     if (strncmp(keyf, "ATCA:", 5) == 0) {
-      MOSS_LOG_E(TAG, "HTTP: cannot use key %s: %s: secure element not "
-                 "available", keyf, keyf);
+      /* No ATCA key path in the TLS layer yet: with a chip this would
+       * still fail, and says so. */
+      const char *r = moss_rt_se_available(rt, c)
+                          ? "secure element keys are not supported yet"
+                          : "secure element not available";
+      MOSS_LOG_E(TAG, "HTTP: cannot use key %s: %s: %s", keyf, keyf, r);
+      snprintf(why, wn, "http.ssl_key %s: %s", keyf, r);
       rc = MOSS_ERR_NOTSUP;
       goto out;
     }
     rc = read_pem(rt, keyf, &key, &kl);
     if (rc != MOSS_OK) {
       MOSS_LOG_E(TAG, "HTTP: cannot use key %s: %s", keyf, fs_why(rc));
+      snprintf(why, wn, "http.ssl_key %s: %s", keyf, fs_why(rc));
       goto out;
     }
   }
   bool bad_key = false;
-  char why[160];
-  rc = moss_tls_ctx_use_cert(ctx, cert, cl, key, kl, &bad_key, why,
-                             sizeof(why));
+  char r[160];
+  rc = moss_tls_ctx_use_cert(ctx, cert, cl, key, kl, &bad_key, r, sizeof(r));
   if (rc != MOSS_OK) {
+    /* A key read from the certificate file is that file's problem. */
+    bool in_key = bad_key && key != NULL;
+    const char *f = in_key ? keyf : certf;
     if (bad_key)
-      MOSS_LOG_E(TAG, "HTTP: cannot use key %s: %s",
-                 key != NULL ? keyf : certf, why);
+      MOSS_LOG_E(TAG, "HTTP: cannot use key %s: %s", f, r);
     else
-      MOSS_LOG_E(TAG, "HTTP: cannot use certificate %s: %s", certf, why);
+      MOSS_LOG_E(TAG, "HTTP: cannot use certificate %s: %s", f, r);
+    snprintf(why, wn, "%s %s: %s", in_key ? "http.ssl_key" : "http.ssl_cert",
+             f, r);
     goto out;
   }
   if (caf != NULL && *caf != '\0' && strcmp(caf, "*") != 0) {
     rc = moss_tls_ca_new(&moss_tls_fs_ops, rt->board.fs, caf, &ca);
     if (rc != MOSS_OK) {
       MOSS_LOG_E(TAG, "HTTP: cannot open CA file %s: %s", caf, fs_why(rc));
+      snprintf(why, wn, "http.ssl_ca_cert %s: %s", caf, fs_why(rc));
       goto out;
     }
     moss_tls_ctx_use_ca(ctx, ca);
@@ -705,13 +720,38 @@ out:
   return rc;
 }
 
+/* Tells opts.on_endpoint what the HTTP server is doing. */
+static void report(struct moss_rt *rt) {
+  if (rt->opts.on_endpoint == NULL) return;
+  bool up = rt->http_state == MOSS_RT_SRV_RUNNING;
+  struct moss_rt_endpoint ep = {
+      "HTTP", rt->http_state,
+      up || rt->http_state == MOSS_RT_SRV_FAILED ? rt->http_addr : "",
+      rt->http_state == MOSS_RT_SRV_FAILED ? rt->http_error : "",
+      rt->http_tls};
+  rt->opts.on_endpoint(rt->opts.arg, &ep);
+}
+
+/* Records a start failure (the caller has logged the details). */
+static int failed(struct moss_rt *rt, int rc) {
+  rt->http_state = MOSS_RT_SRV_FAILED;
+  report(rt);
+  return rc;
+}
+
 int moss_rt_http_start(struct moss_rt *rt) {
   const struct moss_cfg *c = &rt->running;
   rt->http_addr[0] = '\0';
-  if (!c->http.enable) return MOSS_OK;
+  rt->http_error[0] = '\0';
+  rt->http_state = MOSS_RT_SRV_DISABLED;
+  rt->http_tls = c->http.ssl_cert != NULL && *c->http.ssl_cert != '\0';
   const char *la = c->http.listen_addr;
-  if (la == NULL || *la == '\0') {
-    MOSS_LOG_W(TAG, "HTTP Server disabled, listening address is empty");
+  snprintf(rt->http_listen, sizeof(rt->http_listen), "%s",
+           la != NULL && c->http.enable ? la : "");
+  if (!c->http.enable || la == NULL || *la == '\0') {
+    if (c->http.enable)
+      MOSS_LOG_W(TAG, "HTTP Server disabled, listening address is empty");
+    report(rt);
     return MOSS_OK;
   }
   const char *shown = la[0] == ':' ? la + 1 : la;
@@ -720,8 +760,17 @@ int moss_rt_http_start(struct moss_rt *rt) {
   if (moss_rt_map_addr(rt->opts.port_map, la, host, sizeof(host), &mapped) !=
       MOSS_OK) {
     MOSS_LOG_E(TAG, "Error binding to [%s]: invalid address", shown);
-    return MOSS_ERR_INVAL;
+    uint32_t ip;
+    uint16_t port;
+    if (moss_conn_parse_addr(la, &ip, &port) != MOSS_OK)
+      snprintf(rt->http_error, sizeof(rt->http_error),
+               "http.listen_addr %s: invalid address", la);
+    else
+      snprintf(rt->http_error, sizeof(rt->http_error),
+               "--port-map %s: invalid map", rt->opts.port_map);
+    return failed(rt, MOSS_ERR_INVAL);
   }
+  snprintf(rt->http_addr, sizeof(rt->http_addr), "%s", host);
   struct moss_http_server_cfg sc;
   memset(&sc, 0, sizeof(sc));
   sc.listen_addr = host;
@@ -730,12 +779,12 @@ int moss_rt_http_start(struct moss_rt *rt) {
   sc.on_conn_close = on_conn_close;
 #endif
   sc.arg = rt;
-  bool tls = c->http.ssl_cert != NULL && *c->http.ssl_cert != '\0';
   struct moss_tls_ctx *tctx = NULL;
-  if (tls) {
-    if (tls_setup(rt, &tctx) != MOSS_OK) {
+  if (rt->http_tls) {
+    if (tls_setup(rt, &tctx, rt->http_error, sizeof(rt->http_error)) !=
+        MOSS_OK) {
       MOSS_LOG_E(TAG, "Error binding to [%s]: TLS setup failed", shown);
-      return MOSS_ERR_INVAL;
+      return failed(rt, MOSS_ERR_INVAL);
     }
     sc.listen = moss_tls_listen;
     sc.listen_arg = tctx;
@@ -746,9 +795,12 @@ int moss_rt_http_start(struct moss_rt *rt) {
   moss_tls_ctx_unref(tctx);
   if (rc != MOSS_OK) {
     MOSS_LOG_E(TAG, "Error binding to [%s]: %s", shown, why);
+    const char *dport = strrchr(shown, ':') ? strrchr(shown, ':') + 1 : shown;
     MOSS_LOG_E(TAG, "cannot listen on %s: %s (use --port-map %s=<free port>"
-               " or --set http.listen_addr=<addr>)", host, why, shown);
-    return rc;
+               " or --set http.listen_addr=<addr>)", host, why, dport);
+    snprintf(rt->http_error, sizeof(rt->http_error), "listen on %s: %s", host,
+             why);
+    return failed(rt, rc);
   }
   /* Report the real port (an ephemeral :0 is resolved here). */
   char *colon = strrchr(host, ':');
@@ -756,16 +808,18 @@ int moss_rt_http_start(struct moss_rt *rt) {
     snprintf(colon + 1, sizeof(host) - (size_t) (colon + 1 - host), "%u",
              (unsigned) moss_http_server_port(rt->http));
   snprintf(rt->http_addr, sizeof(rt->http_addr), "%s", host);
+  rt->http_state = MOSS_RT_SRV_RUNNING;
   if (mapped)
     MOSS_LOG_I("net", "device port %s is served on host port %s",
                strrchr(shown, ':') ? strrchr(shown, ':') + 1 : shown,
                colon ? colon + 1 : host);
-  MOSS_LOG_I(TAG, "HTTP server started on [%s]%s", shown, tls ? " (SSL)" : "");
-  if (tls && c->http.ssl_ca_cert != NULL && *c->http.ssl_ca_cert != '\0' &&
-      strcmp(c->http.ssl_ca_cert, "*") != 0)
+  MOSS_LOG_I(TAG, "HTTP server started on [%s]%s", shown,
+             rt->http_tls ? " (SSL)" : "");
+  if (rt->http_tls && c->http.ssl_ca_cert != NULL &&
+      *c->http.ssl_ca_cert != '\0' && strcmp(c->http.ssl_ca_cert, "*") != 0)
     MOSS_LOG_I(TAG, "HTTP: client certificates required, CA file %s",
                c->http.ssl_ca_cert);
-  if (rt->opts.on_endpoint) rt->opts.on_endpoint(rt->opts.arg, "HTTP", host);
+  report(rt);
   return MOSS_OK;
 }
 

@@ -26,7 +26,13 @@ struct moss_rt {
   struct moss_rpc_uart *uart;
   struct moss_ev_io *uart_io;
   struct moss_http_server *http;
+  /* The HTTP server as Sys.GetInfo and the endpoint lines report it:
+   * http_addr is the host address bound (RUNNING) or tried (FAILED). */
+  enum moss_rt_srv_state http_state;
+  bool http_tls;
   char http_addr[64];
+  char http_listen[64]; /* http.listen_addr the server started with */
+  char http_error[MOSS_RT_SRV_ERROR_MAX];
   struct moss_rt_auth *auth; /* nonce table, throttle, parsed ACL */
   struct moss_ev_timer *reboot_timer;
   uint64_t reboot_at;
@@ -54,12 +60,18 @@ int moss_rt_http_digest(struct moss_rt *rt, struct moss_http_conn *hc,
 bool moss_rt_validate(void *arg, const struct moss_cfg *cand,
                       const char *path, const char *value, char *reason,
                       size_t n);
+/* A secure element can hold keys under configuration c: the board has
+ * one and sys.atca.enable (with i2c.enable) is on (http.md §4.3). */
+bool moss_rt_se_available(const struct moss_rt *rt,
+                          const struct moss_cfg *c);
 
 /* rt_svc.c: Sys.*, Config.*, FS.* */
 int moss_rt_svc_register(struct moss_rt *rt);
 /* Schedule a reboot delay_ms from now. */
 void moss_rt_schedule_reboot(struct moss_rt *rt, uint32_t delay_ms);
-/* rt_http.c: the HTTP request handler and RPC channels over HTTP/WS. */
+/* rt_http.c: the HTTP request handler and RPC channels over HTTP/WS.
+ * moss_rt_http_start records the server's state and the reason of a
+ * failure (http_state, http_error) and reports it to opts.on_endpoint. */
 int moss_rt_http_start(struct moss_rt *rt);
 void moss_rt_http_stop(struct moss_rt *rt);
 /* rt.c: rebuild running from persist + overrides. */

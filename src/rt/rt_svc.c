@@ -17,6 +17,36 @@ static const char *TAG = "svc";
 
 /* ---- Sys ------------------------------------------------------------------ */
 
+static const char *srv_state(enum moss_rt_srv_state st) {
+  switch (st) {
+    case MOSS_RT_SRV_RUNNING:
+      return "running";
+    case MOSS_RT_SRV_FAILED:
+      return "failed";
+    default:
+      return "disabled";
+  }
+}
+
+/* "servers": what each server is doing, so a client need not guess from
+ * a refused connection (the reason of a failure is in "error"). */
+static void add_servers(struct moss_rt *rt, cJSON *r) {
+  cJSON *srv = cJSON_AddObjectToObject(r, "servers");
+  cJSON *h = cJSON_AddObjectToObject(srv, "http");
+  const char *err = "";
+  enum moss_rt_srv_state st = moss_rt_http_state(rt, &err);
+  cJSON_AddStringToObject(h, "state", srv_state(st));
+  cJSON_AddStringToObject(h, "listen_addr", rt->http_listen);
+  cJSON_AddStringToObject(h, "addr", st != MOSS_RT_SRV_DISABLED
+                                         ? rt->http_addr : "");
+  cJSON_AddBoolToObject(h, "tls", rt->http_tls);
+  cJSON_AddStringToObject(h, "error", err);
+  cJSON *u = cJSON_AddObjectToObject(srv, "uart");
+  cJSON_AddStringToObject(u, "state", srv_state(rt->uart != NULL
+                                                    ? MOSS_RT_SRV_RUNNING
+                                                    : MOSS_RT_SRV_DISABLED));
+}
+
 static void sys_get_info(struct moss_rpc_req *req, const cJSON *params,
                          void *ud) {
   (void) params;
@@ -63,6 +93,7 @@ static void sys_get_info(struct moss_rpc_req *req, const cJSON *params,
   cJSON_AddStringToObject(w, "ssid", sta && rt->running.wifi.sta.ssid
                                          ? rt->running.wifi.sta.ssid
                                          : "");
+  add_servers(rt, r);
   cJSON *mem = cJSON_AddObjectToObject(r, "mem");
   for (int i = 0; i < MOSS_SUB_COUNT; i++) {
     cJSON_AddNumberToObject(mem, moss_alloc_subsys_name((enum moss_subsys) i),

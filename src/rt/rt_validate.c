@@ -119,6 +119,12 @@ static bool check_key(struct moss_rt *rt, const struct moss_cfg *cand,
                "as ECDH slot.", slot);
       return false;
     }
+    /* Accepting it would only move the failure to the next boot, where
+     * the server could not start (http.md §4.3). */
+    if (!moss_rt_se_available(rt, cand)) {
+      snprintf(reason, n, "%s: secure element not available", key);
+      return false;
+    }
     return true;
   }
   size_t len;
@@ -144,6 +150,11 @@ static bool check_key(struct moss_rt *rt, const struct moss_cfg *cand,
   }
   mbedtls_pk_free(&pk);
   return ok;
+}
+
+bool moss_rt_se_available(const struct moss_rt *rt,
+                          const struct moss_cfg *c) {
+  return rt->board.has_se && c->sys.atca.enable && c->i2c.enable;
 }
 
 bool moss_rt_validate(void *arg, const struct moss_cfg *cand,

@@ -236,6 +236,53 @@ static void test_sources(void) {
   MT_CHECK_EQ(moss_acl_source("@a", "b", NULL), MOSS_ACL_SRC_CONFLICT);
 }
 
+/* The entry that decided, as 403 messages name it (1-based for users). */
+static void test_match_and_format(void) {
+  char buf[MOSS_ACL_ENTRY_TEXT_MAX];
+  MT_REQUIRE(moss_acl_parse(&acl, seed_fixed, strlen(seed_fixed), NULL, NULL,
+                            NULL) == MOSS_OK);
+  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("Sys.Reboot"),
+                             moss_str_c("WS_in")), 1);
+  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("FS.Get"), moss_str_c("GCP")),
+              0);
+  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("FS.Get"), moss_str_c("UART")),
+              2);
+  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("Config.Set"),
+                             moss_str_c("HTTP")), 3);
+  MT_CHECK_EQ(moss_acl_match(NULL, moss_str_c("RPC.List"), moss_str_c("x")),
+              -1);
+  MT_CHECK_EQ(moss_acl_entry_format(buf, sizeof(buf), &acl.e[3]), 25);
+  MT_CHECK_STR(buf, "{\"method\":\"*\",\"acl\":\"-*\"}");
+  moss_acl_entry_format(buf, sizeof(buf), &acl.e[0]);
+  MT_CHECK_STR(buf, "{\"method\":\"FS.*\",\"ch_type\":\"GCP\",\"acl\":\"*\"}");
+
+  static const char odd[] =
+      "[{\"ch_type\":\"UART\",\"acl\":\"a\\\"b\\\\c\\n\"},"
+      "{\"method\":\"RPC.Ping\",\"acl\":\"*\"}]";
+  MT_REQUIRE(moss_acl_parse(&acl, odd, strlen(odd), NULL, NULL, NULL) ==
+             MOSS_OK);
+  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("RPC.Ping"),
+                             moss_str_c("HTTP")), 1);
+  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("RPC.List"),
+                             moss_str_c("HTTP")), -1);
+  moss_acl_entry_format(buf, sizeof(buf), &acl.e[0]);
+  MT_CHECK_STR(buf, "{\"ch_type\":\"UART\",\"acl\":\"a\\\"b\\\\c\\u000a\"}");
+
+  /* Too long: cut at a character, marked, still one line. */
+  static const char lng[] =
+      "[{\"method\":\"Sys.\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\",\"acl\":\"-*\"}]";
+  MT_REQUIRE(moss_acl_parse(&acl, lng, strlen(lng), NULL, NULL, NULL) ==
+             MOSS_OK);
+  char small[24];
+  int n = moss_acl_entry_format(small, sizeof(small), &acl.e[0]);
+  MT_CHECK_EQ(n, (int) strlen(small));
+  MT_CHECK_STR(small, "{\"method\":\"Sys.\xc3\xa9\xc3\xa9...}");
+  /* One byte less splits the second character: it goes whole. */
+  moss_acl_entry_format(small, sizeof(small) - 1, &acl.e[0]);
+  MT_CHECK_STR(small, "{\"method\":\"Sys.\xc3\xa9...}");
+  MT_CHECK_EQ(moss_acl_entry_format(small, 6, &acl.e[0]), MOSS_ERR_TOOBIG);
+}
+
 void at_acl_tests(void) {
   MT_RUN(test_seed_sample_error);
   MT_RUN(test_seed_fixed_parses);
@@ -246,4 +293,5 @@ void at_acl_tests(void) {
   MT_RUN(test_decision_table);
   MT_RUN(test_acl_strings);
   MT_RUN(test_sources);
+  MT_RUN(test_match_and_format);
 }
