@@ -189,7 +189,7 @@ check_eq "mos get of the removed file" "$?:$(cat "$d/e")" \
   '1:Error: get failed: remote error 400: failed to open file "rand.bin"'
 amos "$d/e" rm rand.bin
 check_eq "mos rm of a missing file" "$?:$(cat "$d/e")" \
-  "1:Error: rm failed: remote error 500: remove failed"
+  "1:Error: rm failed: rand.bin: file does not exist"
 
 # ---- persistence across a full mossd restart ---------------------------------------------------------
 stop_mossd

@@ -94,7 +94,7 @@ case $out in *channel_info*) ok "mos over http:// answers the HTTP challenge" ;;
   *) fail "mos over http:// answers the HTTP challenge" "$out" ;; esac
 out=$("$MOS" --port "http://$A/rpc" --rpc-creds joe:nope call RPC.Ping 2>&1)
 check_eq "mos over http:// with a wrong password" "$out" \
-  "Error: call failed: remote error 401: Unauthorized"
+  "Error: call failed: authentication failed for user 'joe'"
 stop_mossd
 check_log_clean "$MOSSD_LOG"
 

@@ -59,7 +59,7 @@ static cJSON *get_config(struct tool_conn *c) {
 
 int cmd_config_get(int argc, char **argv) {
   if (argc > 1) return tool_fail("only one path to value is allowed");
-  char err[256];
+  char err[1024];
   struct tool_conn *c = tool_connect(err, sizeof(err));
   if (c == NULL) return tool_fail("%s", err);
   cJSON *tree = get_config(c);
@@ -126,38 +126,114 @@ static cJSON *convert(const cJSON *cur, const char *path, const char *v) {
   return NULL;
 }
 
-/* Waits until the device answers again after a reboot (or timeout).  The
- * device reboots 500 ms after its reply (config.md §5.4): wait past that
- * so the answer comes from the new instance. */
-static void wait_for_device(void) {
+/* Waits until the device answers again after a reboot, for up to
+ * limit_ms.  The device reboots 500 ms after its reply (config.md
+ * §5.4): wait past that so the answer comes from the new instance.
+ * Returns the connection that got the answer, or NULL. */
+static struct tool_conn *wait_for_device(long long limit_ms) {
   usleep(700 * 1000);
-  long long deadline_ms = tool_int("timeout");
-  for (long long waited = 0; waited < deadline_ms; waited += 300) {
-    char err[256];
+  for (long long waited = 0; waited < limit_ms; waited += 300) {
+    char err[1024];
     struct tool_conn *c = tool_connect(err, sizeof(err));
     if (c != NULL) {
       cJSON *res = NULL;
       int code = 0;
       int rc = tool_call(c, "RPC.Ping", NULL, &res, &code, err, sizeof(err));
       cJSON_Delete(res);
-      tool_disconnect(c);
       /* Any answer means the device is up, also a login request. */
-      if (rc >= 0 || code == 401) return;
+      if (rc >= 0 || code == 401) return c;
+      tool_disconnect(c);
     }
     usleep(300 * 1000);
   }
+  return NULL;
+}
+
+/* Whether a setting decides where and how the device serves HTTP and
+ * WebSocket: after changing it the device may be up but no longer at
+ * the --port mos used. */
+static bool moves_endpoint(const char *path) {
+  static const char *const keys[] = {
+      "http.enable",     "http.listen_addr", "http.ssl_cert",
+      "http.ssl_key",    "http.ssl_ca_cert", "rpc.http.enable",
+      "rpc.http_enable", "rpc.ws.enable"};
+  for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+    if (strcmp(path, keys[i]) == 0) return true;
+  }
+  return false;
+}
+
+static bool port_is_network(void) {
+  const char *p = tool_str("port");
+  return strncmp(p, "ws://", 5) == 0 || strncmp(p, "wss://", 6) == 0 ||
+         strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0;
+}
+
+/* After the reboot: the device must answer again, and its HTTP server
+ * must have started.  The device reports its servers in Sys.GetInfo as
+ * "servers": {"http": {"state": "running"|"failed"|"disabled", "addr",
+ * "error"}}; a device without that field (or that refuses the call) is
+ * trusted.  0 ok, 1 after printing the error. */
+static int check_after_reboot(bool moved) {
+  /* A device that comes back at all does so within a second or two; a
+   * change that moves it away from --port would only make mos wait for
+   * nothing. */
+  bool may_move = moved && port_is_network();
+  long long limit = tool_int("timeout");
+  if (may_move && limit > 3000) limit = 3000;
+  struct tool_conn *c = wait_for_device(limit);
+  if (c == NULL && may_move) {
+    /* The change itself may have moved the device away from --port. */
+    fprintf(stderr,
+            "Warning: the device did not answer at %s after the reboot; "
+            "with its new HTTP settings it may listen elsewhere (check it "
+            "over the UART)\n",
+            tool_str("port"));
+    return 0;
+  }
+  if (c == NULL)
+    return tool_fail("the device did not answer at %s within %s after "
+                     "the reboot",
+                     tool_str("port"), tool_flag("timeout")->sval);
+  cJSON *res = NULL;
+  char err[1024];
+  int code = 0;
+  int rc = tool_call(c, "Sys.GetInfo", NULL, &res, &code, err, sizeof(err));
+  tool_disconnect(c);
+  cJSON *http = rc == 0 ? cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(res, "servers"),
+                              "http")
+                        : NULL;
+  const char *state =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(http, "state"));
+  int ret = 0;
+  if (state != NULL && strcmp(state, "failed") == 0) {
+    const char *addr =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(http, "addr"));
+    const char *why =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(http, "error"));
+    if (why == NULL || *why == '\0') why = "no reason given";
+    /* The address, unless the device's reason already names it. */
+    bool say_addr = addr != NULL && *addr != '\0' && strstr(why, addr) == NULL;
+    ret = tool_fail("the device rebooted, but its HTTP server did not start%s"
+                    "%s: %s",
+                    say_addr ? " on " : "", say_addr ? addr : "", why);
+  }
+  cJSON_Delete(res);
+  return ret;
 }
 
 static int config_set(int argc, char **argv) {
   if (argc < 1)
     return tool_fail("at least one path.to.value=value pair should be given");
-  char err[256];
+  char err[1024];
   struct tool_conn *c = tool_connect(err, sizeof(err));
   if (c == NULL) return tool_fail("%s", err);
   int ret = 1;
   cJSON *diff = cJSON_CreateObject(), *params = NULL, *res = NULL;
   fprintf(stderr, "Getting configuration...\n");
   cJSON *tree = get_config(c);
+  bool moved = false;
   if (tree == NULL) goto out;
   for (int i = 0; i < argc; i++) {
     char *eq = strchr(argv[i], '=');
@@ -179,6 +255,7 @@ static int config_set(int argc, char **argv) {
     cJSON *v = convert(cur, used, eq + 1);
     if (v == NULL) goto out;
     set_path(diff, used, v);
+    if (moves_endpoint(used)) moved = true;
   }
   bool save = !tool_bool("no-save");
   bool reboot = save && !tool_bool("no-reboot");
@@ -220,7 +297,7 @@ static int config_set(int argc, char **argv) {
   if (reboot) {
     tool_disconnect(c);
     c = NULL;
-    wait_for_device();
+    ret = check_after_reboot(moved);
   }
 out:
   cJSON_Delete(diff);

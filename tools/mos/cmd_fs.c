@@ -36,7 +36,7 @@ int cmd_put(int argc, char **argv) {
   fseek(f, 0, SEEK_SET);
   long long chunk = tool_int("chunk-size");
   if (chunk <= 0 || chunk > 1 << 20) chunk = 512;
-  char err[256];
+  char err[1024];
   struct tool_conn *c = tool_connect(err, sizeof(err));
   if (c == NULL) {
     fclose(f);
@@ -124,7 +124,7 @@ out:
 int cmd_get(int argc, char **argv) {
   if (argc < 1) return tool_fail("filename is required");
   if (argc > 1) return tool_fail("extra arguments");
-  char err[256];
+  char err[1024];
   struct tool_conn *c = tool_connect(err, sizeof(err));
   if (c == NULL) return tool_fail("%s", err);
   long long chunk = tool_int("chunk-size");
@@ -188,7 +188,7 @@ static int cmp_name(const void *a, const void *b) {
 int cmd_ls(int argc, char **argv) {
   if (argc > 1) return tool_fail("extra arguments");
   bool lng = tool_bool("long");
-  char err[256];
+  char err[1024];
   struct tool_conn *c = tool_connect(err, sizeof(err));
   if (c == NULL) return tool_fail("%s", err);
   cJSON *p = cJSON_CreateObject();
@@ -223,18 +223,45 @@ int cmd_ls(int argc, char **argv) {
   return 0;
 }
 
+/* Whether the device lists name (FS.List): 1 yes, 0 no, -1 cannot tell.
+ * The namespace is flat and the device drops leading slashes. */
+static int dev_has_file(struct tool_conn *c, const char *name) {
+  while (*name == '/') name++;
+  cJSON *p = cJSON_CreateObject(), *res = NULL;
+  char err[1024];
+  int code = 0;
+  cJSON_AddStringToObject(p, "path", "/");
+  int rc = tool_call(c, "FS.List", p, &res, &code, err, sizeof(err));
+  cJSON_Delete(p);
+  int found = rc == 0 && cJSON_IsArray(res) ? 0 : -1;
+  for (const cJSON *e = found == 0 ? res->child : NULL; e; e = e->next) {
+    if (cJSON_IsString(e) && strcmp(e->valuestring, name) == 0) found = 1;
+  }
+  cJSON_Delete(res);
+  return found;
+}
+
 int cmd_rm(int argc, char **argv) {
   if (argc < 1) return tool_fail("filename is required");
   if (argc > 1) return tool_fail("extra arguments");
-  char err[256];
+  char err[1024];
   struct tool_conn *c = tool_connect(err, sizeof(err));
   if (c == NULL) return tool_fail("%s", err);
   cJSON *p = cJSON_CreateObject();
   cJSON_AddStringToObject(p, "filename", argv[0]);
   cJSON *res = NULL;
-  int rc = tool_call_or_fail(c, "FS.Remove", p, &res);
+  int code = 0;
+  int rc = tool_call(c, "FS.Remove", p, &res, &code, err, sizeof(err));
   cJSON_Delete(p);
   cJSON_Delete(res);
+  if (rc == 1 && dev_has_file(c, argv[0]) == 0) {
+    /* FS.Remove says only "remove failed"; the listing tells why. */
+    tool_fail("%s: file does not exist", argv[0]);
+  } else if (rc == 1) {
+    tool_fail("remote error %d: %s", code, err);
+  } else if (rc < 0) {
+    tool_fail("%s", err);
+  }
   tool_disconnect(c);
-  return rc;
+  return rc == 0 ? 0 : 1;
 }

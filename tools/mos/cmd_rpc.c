@@ -15,7 +15,7 @@ int cmd_call(int argc, char **argv) {
     if (params == NULL)
       return tool_fail("Args [%s] is not a valid JSON string", argv[1]);
   }
-  char err[256];
+  char err[1024];
   struct tool_conn *c = tool_connect(err, sizeof(err));
   if (c == NULL) {
     cJSON_Delete(params);

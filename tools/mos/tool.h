@@ -21,6 +21,7 @@ struct tool_flag {
   enum tool_flag_type type;
   const char *def;   /* default as text */
   bool hidden;       /* shown only by help --full */
+  const char *arg;   /* name of the value in help ("FILE"); NULL: bool */
   const char *help;
   /* parsed value */
   const char *sval;
@@ -47,7 +48,10 @@ void tool_disconnect(struct tool_conn *c);
 /* Calls method with params (may be NULL; not consumed).  On success
  * returns 0 and *result (caller frees with cJSON_Delete; may be a cJSON
  * NULL).  On a remote error returns 1 with *code set and the error message
- * in errbuf.  On a transport error returns -1 with the reason in errbuf. */
+ * in errbuf.  On a transport error returns -1 with the reason in errbuf;
+ * *code is then 401 if the device asked for credentials that mos did not
+ * have or the device did not take ("authentication failed for user ..."),
+ * which still tells that the device is up. */
 int tool_call(struct tool_conn *c, const char *method, const cJSON *params,
               cJSON **result, int *code, char *errbuf, size_t errsz);
 /* tool_call that turns every failure into the standard error line
@@ -61,6 +65,9 @@ int tool_call_or_fail(struct tool_conn *c, const char *method,
  * tool_auth_header: the Authorization value answering an HTTP 401. */
 int tool_auth_frame(const char *message, cJSON *frame, char *err,
                     size_t errsz);
+/* err = "authentication failed for user '<user>'", the user of
+ * --rpc-creds: the device refused our answer to its challenge. */
+void tool_auth_failed(char *err, size_t errsz);
 int tool_auth_header(const char *www_authenticate, const char *method,
                      const char *uri, char *out, size_t outsz, char *err,
                      size_t errsz);

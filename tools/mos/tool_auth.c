@@ -114,6 +114,14 @@ int tool_auth_frame(const char *message, cJSON *frame, char *err,
   return 0;
 }
 
+void tool_auth_failed(char *err, size_t errsz) {
+  char user[128], pass[256], why[160];
+  if (creds(user, sizeof(user), pass, sizeof(pass), why, sizeof(why)) != 0)
+    snprintf(user, sizeof(user), "?");
+  moss_zeroize(pass, sizeof(pass));
+  snprintf(err, errsz, "authentication failed for user '%s'", user);
+}
+
 int tool_auth_header(const char *www_authenticate, const char *method,
                      const char *uri, char *out, size_t outsz, char *err,
                      size_t errsz) {

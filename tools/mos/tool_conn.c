@@ -245,8 +245,30 @@ static bool is_pty(int fd) {
   return n != NULL && strncmp(n, "/dev/pts/", 9) == 0;
 }
 
+/* The termios constant of --baud-rate; 0 if the host has none for it. */
+static speed_t baud_constant(long long baud) {
+  static const struct {
+    long long baud;
+    speed_t sp;
+  } tab[] = {{9600, B9600},     {19200, B19200},   {38400, B38400},
+             {57600, B57600},   {115200, B115200}, {230400, B230400},
+             {460800, B460800}, {921600, B921600}};
+  for (size_t i = 0; i < MOSS_ARRAY_SIZE(tab); i++) {
+    if (tab[i].baud == baud) return tab[i].sp;
+  }
+  return 0;
+}
+
 static int open_serial(struct tool_conn *c, const char *path, char *err,
                        size_t errsz) {
+  speed_t sp = baud_constant(tool_int("baud-rate"));
+  if (sp == 0) {
+    snprintf(err, errsz,
+             "unsupported --baud-rate %lld (9600, 19200, 38400, 57600, "
+             "115200, 230400, 460800, 921600)",
+             tool_int("baud-rate"));
+    return -1;
+  }
   c->fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (c->fd < 0) {
     snprintf(err, errsz, "cannot open %s: %s", path, strerror(errno));
@@ -255,9 +277,12 @@ static int open_serial(struct tool_conn *c, const char *path, char *err,
   struct termios t;
   if (tcgetattr(c->fd, &t) == 0) {
     cfmakeraw(&t);
-    speed_t sp = B115200;
     cfsetispeed(&t, sp);
     cfsetospeed(&t, sp);
+    if (tool_bool("hw-flow-control"))
+      t.c_cflag |= CRTSCTS;
+    else
+      t.c_cflag &= ~(tcflag_t) CRTSCTS;
     tcsetattr(c->fd, TCSANOW, &t);
   }
   return 0;
@@ -494,7 +519,7 @@ static int call_once(struct tool_conn *c, const char *frame, unsigned id,
       break;
     case CK_HTTP:
       rc = tool_http_call(c->host, c->port, c->path, c->tls, frame, &fr,
-                          deadline, err, errsz);
+                          code, deadline, err, errsz);
       break;
   }
   if (fr != NULL) {
@@ -530,6 +555,12 @@ int tool_call(struct tool_conn *c, const char *method, const cJSON *params,
       cJSON_free(frame);
       frame = cJSON_PrintUnformatted(obj);
       rc = frame ? call_once(c, frame, id, result, code, err, errsz) : -1;
+      if (rc == 1 && *code == 401) {
+        /* A second challenge: the device did not take the password (the
+         * challenge it sends again is no news for a person). */
+        tool_auth_failed(err, errsz);
+        rc = -1;
+      }
     } else {
       snprintf(err, errsz, "%s", msg);
     }
@@ -541,7 +572,7 @@ int tool_call(struct tool_conn *c, const char *method, const cJSON *params,
 
 int tool_call_or_fail(struct tool_conn *c, const char *method,
                       const cJSON *params, cJSON **result) {
-  char err[512];
+  char err[1024];
   int code = 0;
   int rc = tool_call(c, method, params, result, &code, err, sizeof(err));
   if (rc == 1) return tool_fail("remote error %d: %s", code, err);

@@ -55,6 +55,48 @@ static void header_value(const char *head, size_t n, const char *name,
   }
 }
 
+/* A reply that is not JSON: say what the status means for RPC.  A 404
+ * on /rpc from a live HTTP server is the device's answer when RPC over
+ * HTTP is switched off (rpc.http.enable=false); on any other path there
+ * is no RPC endpoint. */
+static void not_rpc(const char *host, const char *port, const char *path,
+                    bool tls, int status, const char *body, size_t bl,
+                    char *err, size_t errsz) {
+  bool v6 = strchr(host, ':') != NULL;
+  if (status == 404 && (strcmp(path, "/rpc") == 0 ||
+                        strcmp(path, "/rpc/") == 0)) {
+    snprintf(err, errsz,
+             "RPC over HTTP is disabled on the device (rpc.http.enable is "
+             "false)");
+  } else if (status == 404 || status == 405) {
+    snprintf(err, errsz, "no RPC endpoint at %s://%s%s%s:%s%s (HTTP %d)",
+             tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
+             port, path, status);
+  } else {
+    snprintf(err, errsz, "HTTP %d: %.*s", status, (int) (bl > 200 ? 200 : bl),
+             body);
+  }
+}
+
+/* An error object sent bare ({"code": 403, "message": "..."}, as the
+ * REST form /rpc/<Method> answers) becomes {"error": {...}}, so that it
+ * is reported like any other error frame. */
+static void wrap_bare_error(cJSON *reply) {
+  if (cJSON_GetObjectItemCaseSensitive(reply, "error") != NULL ||
+      cJSON_GetObjectItemCaseSensitive(reply, "result") != NULL ||
+      cJSON_GetObjectItemCaseSensitive(reply, "id") != NULL ||
+      !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(reply, "code")) ||
+      !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(reply, "message")))
+    return;
+  cJSON *e = cJSON_CreateObject();
+  if (e == NULL) return;
+  cJSON *c = cJSON_DetachItemFromObjectCaseSensitive(reply, "code");
+  cJSON *m = cJSON_DetachItemFromObjectCaseSensitive(reply, "message");
+  cJSON_AddItemToObject(e, "code", c);
+  cJSON_AddItemToObject(e, "message", m);
+  cJSON_AddItemToObject(reply, "error", e);
+}
+
 /* One POST.  *status gets the HTTP status; on a 401, www gets the
  * WWW-Authenticate value and the call returns 1. */
 static int http_once(const char *host, const char *port, const char *path,
@@ -124,10 +166,11 @@ static int http_once(const char *host, const char *port, const char *path,
   if (*reply == NULL || !cJSON_IsObject(*reply)) {
     cJSON_Delete(*reply);
     *reply = NULL;
-    snprintf(err, errsz, "HTTP %d: %.*s", status, (int) (bl > 200 ? 200 : bl),
-             (char *) rx.buf + hl);
+    not_rpc(host, port, path, tls, status, (char *) rx.buf + hl, bl, err,
+            errsz);
     goto out;
   }
+  wrap_bare_error(*reply);
   ret = 0;
 out:
   moss_buf_free(&rx);
@@ -137,12 +180,14 @@ out:
 }
 
 int tool_http_call(const char *host, const char *port, const char *path,
-                   bool tls, const char *frame, cJSON **reply,
+                   bool tls, const char *frame, cJSON **reply, int *code,
                    long long deadline, char *err, size_t errsz) {
   char www[512] = "", authz[1024];
   int rc = http_once(host, port, path, tls, frame, NULL, reply, www,
                      sizeof(www), deadline, err, errsz);
   if (rc != 1) return rc;
+  /* An HTTP 401 is the device asking who we are: it is up. */
+  *code = 401;
   /* rpc.md §7 (4): answer the Digest challenge once. */
   if (tool_auth_header(www, "POST", path, authz, sizeof(authz), err,
                        errsz) != 0)
@@ -151,8 +196,9 @@ int tool_http_call(const char *host, const char *port, const char *path,
                  deadline, err, errsz);
   moss_zeroize(authz, sizeof(authz));
   if (rc == 1) {
-    snprintf(err, errsz, "remote error 401: Unauthorized");
+    tool_auth_failed(err, errsz);
     return -1;
   }
+  *code = 0;
   return rc;
 }

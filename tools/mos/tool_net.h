@@ -29,9 +29,10 @@ int tool_ws_call(int fd, struct moss_buf *rx, const char *frame,
 void tool_ws_close(int fd);
 
 /* HTTP client (tool_http.c): POST the frame to path, one connection per
- * call; *reply is the parsed JSON body.  0 ok, -1 error (err set). */
+ * call; *reply is the parsed JSON body.  0 ok, -1 error (err set; *code
+ * is 401 when the device asked for credentials and did not take them). */
 int tool_http_call(const char *host, const char *port, const char *path,
-                   bool tls, const char *frame, cJSON **reply,
+                   bool tls, const char *frame, cJSON **reply, int *code,
                    long long deadline, char *err, size_t errsz);
 
 /* TLS to the device (tool_tls.c, mos-cli.md §2.4).  One session at a

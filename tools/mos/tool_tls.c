@@ -19,6 +19,7 @@
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wundef"
+#include "mbedtls/oid.h"
 #include "mbedtls/pk.h"
 #include "mbedtls/platform.h"
 #include "mbedtls/ssl.h"
@@ -136,6 +137,27 @@ static int read_file(const char *path, mbedtls_x509_crt *crt,
   return 0;
 }
 
+/* The name to suggest for --tls-server-name: the certificate's first DNS
+ * name, else its CN; none when it has a SAN without DNS names (mbedTLS
+ * checks only the SAN when there is one). */
+static bool cert_name(const mbedtls_x509_crt *crt, char *out, size_t sz) {
+  for (const mbedtls_x509_sequence *s = &crt->subject_alt_names;
+       s != NULL && s->buf.p != NULL; s = s->next) {
+    if ((s->buf.tag & 0x1f) == MBEDTLS_X509_SAN_DNS_NAME) {
+      snprintf(out, sz, "%.*s", (int)s->buf.len, (const char *)s->buf.p);
+      return out[0] != '\0';
+    }
+  }
+  if (crt->subject_alt_names.buf.p != NULL)
+    return false;
+  for (const mbedtls_x509_name *nm = &crt->subject; nm != NULL; nm = nm->next)
+    if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &nm->oid) == 0) {
+      snprintf(out, sz, "%.*s", (int)nm->val.len, (const char *)nm->val.p);
+      return out[0] != '\0';
+    }
+  return false;
+}
+
 static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth,
                      uint32_t *flags) {
   (void)p;
@@ -151,8 +173,15 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth,
   moss_tls_subject(crt, subj, sizeof(subj));
   moss_tls_verify_reason(crt, *flags, T.host, tool_str("ca-cert-file"),
                          issuer, false, why, sizeof(why));
-  snprintf(T.vmsg, sizeof(T.vmsg), "certificate '%s' (depth %d): %s", subj,
-           depth, why);
+  int n = snprintf(T.vmsg, sizeof(T.vmsg), "certificate '%s' (depth %d): %s",
+                   subj, depth, why);
+  /* The usual cause: the device is reached by an address (or a name)
+   * that its certificate does not carry; name the one it does. */
+  char name[128];
+  if (depth == 0 && (*flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) && n > 0 &&
+      (size_t)n < sizeof(T.vmsg) && cert_name(crt, name, sizeof(name)))
+    snprintf(T.vmsg + n, sizeof(T.vmsg) - (size_t)n,
+             "; if this is the device, use --tls-server-name %s", name);
   return 0;
 }
 

@@ -53,8 +53,15 @@ int tool_ws_handshake(int fd, const char *host, const char *port,
       if (status != 101) {
         const char *body = (const char *) rx->buf + hl;
         int bl = (int) (rx->len - hl);
-        snprintf(err, errsz, "websocket upgrade refused: HTTP %d%s%.*s",
-                 status, bl > 0 ? ": " : "", bl > 200 ? 200 : bl, body);
+        static const char off[] = "WS is disabled"; /* rt_http.c */
+        if (status == 503 && bl >= (int) sizeof(off) - 1 &&
+            memcmp(body, off, sizeof(off) - 1) == 0)
+          snprintf(err, errsz,
+                   "RPC over WebSocket is disabled on the device "
+                   "(rpc.ws.enable is false)");
+        else
+          snprintf(err, errsz, "websocket upgrade refused: HTTP %d%s%.*s",
+                   status, bl > 0 ? ": " : "", bl > 200 ? 200 : bl, body);
         return -1;
       }
       /* The accept value proves the server understood this handshake. */
