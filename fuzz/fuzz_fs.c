@@ -1,8 +1,9 @@
 /*
  * Fuzz target: the input is a filesystem image (rounded up to 4 KB with
  * 0xFF, 16..64 KB, trimmed beyond) on a RAM flash.  Mount it, list, stat
- * and read every file, run the consistency check, try a small write, a
- * rename and a remount.
+ * and read every file, run the consistency check, try a small write,
+ * appends in FS.Put-sized pieces (tail merges, both append streams, GC
+ * on whatever the image holds), a rename and a remount.
  * Nothing may crash, hang or leak whatever the image holds.
  */
 #include <stdint.h>
@@ -54,6 +55,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct moss_fs_info in;
     moss_fs_info(c.fs, &in);
     moss_fs_write_file(c.fs, "fuzz.txt", "hello", 5);
+    /* Like `mos put`: open, append 512 bytes, close, until the space
+     * that moss_fs_info promised is used or a write fails. */
+    memset(c.buf, 0x5A, 512);
+    for (uint32_t done = 0; done + 512 <= in.free && done < 16384;
+         done += 512) {
+      struct moss_fs_file *f;
+      if (moss_fs_open(c.fs, "fuzz.txt", MOSS_FS_O_RDWR | MOSS_FS_O_APPEND,
+                       &f) != MOSS_OK)
+        break;
+      int rc = moss_fs_write(f, c.buf, 512);
+      if (rc < 0) {
+        moss_fs_discard(f);
+        break;
+      }
+      if (moss_fs_close(f) != MOSS_OK)
+        break;
+    }
+    moss_fs_info(c.fs, &in);
+    moss_fs_check(c.fs);
     moss_fs_rename(c.fs, "fuzz.txt", "fuzz2.txt");
     moss_fs_unmount(c.fs);
     if (moss_fs_mount(&c.fs, fl) == MOSS_OK) {

@@ -30,15 +30,23 @@
  * RAM (figures for the default 256 KB partition, 64 sectors): the mounted
  * filesystem allocates one block of about 18 bytes per sector + 16 bytes
  * per file slot (MOSS_FS_MAX_FILES) + an extent table of 8 bytes per entry
- * (min(sectors + 16, 96) entries) + a garbage-collection plan of 8 bytes
- * per 32 bytes of sector + 256 bytes of staging: 5312 bytes measured.  A
- * read-only handle is ~150 bytes; a writable one adds its extent table and
- * a 256-byte write buffer (1072 bytes measured).  All of it is allocated
- * at mount/open (MOSS_SUB_FS); reads, writes, commits and garbage
- * collection allocate nothing.
+ * (min(sectors + 32, 96) entries) + a garbage-collection plan of 8 bytes
+ * per 32 bytes of sector + 256 bytes of staging: 5448 bytes measured.  A
+ * read-only handle is ~150 bytes; a writable one adds its extent table, a
+ * 256-byte write buffer and a bit per entry (1212 bytes measured).  All of
+ * it is allocated at mount/open (MOSS_SUB_FS); reads, writes, commits and
+ * garbage collection allocate nothing.
  *
  * Capacity: moss_fs_info().total is what files (data plus a little
  * metadata each) may occupy: 254,000 bytes of a 256 KB partition.
+ * moss_fs_info().free is the largest file that can still be created, in
+ * data bytes: 248,728 on an empty 256 KB filesystem.  A file of that
+ * size is accepted whether written in one piece or appended in pieces
+ * (FS.Put chunks: 64 bytes to 8 KB measured); one written in one piece
+ * may be up to ~2.8 KB bigger.  docs/design/fs.md, "Space", has the
+ * allowances and the one known exception: an upload in small chunks
+ * into free space scattered between long-lived small files can fall
+ * short of it (by up to 0.5% measured).
  *
  * Errors common to all calls: MOSS_ERR_INVAL (bad argument or flags),
  * MOSS_ERR_NAMETOOLONG, MOSS_ERR_NOENT, MOSS_ERR_EXIST, MOSS_ERR_BUSY,
@@ -90,7 +98,9 @@ struct moss_fs_stat {
 struct moss_fs_info {
   uint32_t total; /* bytes of file data + metadata the FS can hold */
   uint32_t used;  /* charged to files (data, headers, commit records) */
-  uint32_t free;  /* total - used */
+  uint32_t free;  /* data bytes of the largest new file (see Capacity):
+                     total - used minus that file's metadata; 0 when no
+                     file slot is left */
   uint32_t files;
   uint32_t sectors, free_sectors;
 };

@@ -40,6 +40,13 @@
 /* A data write is split to fill the head sector when at least this much
  * payload fits there, rather than leaving the tail unused. */
 #define FS_MIN_CHUNK 64u
+/* Extents fs_free allows a new file beyond one per sector: a start in a
+ * partly used sector and the small trailing records of an upload in
+ * chunks (fs_file.c, moss_fs_info). */
+#define FS_FREE_EXT_SLACK 16u
+/* A run of this many small trailing extents is merged even when it does
+ * not fill a record yet (appends in tiny pieces). */
+#define FS_MERGE_RUN 8u
 
 enum fs_sec_state { FS_SEC_DIRTY = 0, FS_SEC_ERASED, FS_SEC_USED };
 
@@ -71,11 +78,14 @@ struct fs_ext {
 /* One step of a garbage-collection plan (see fs_log.c): the record at
  * offset src of the victim (src == FS_GC_EXTRA: a new commit for file
  * slot a) goes to offset dst of the destination; n > 0 copies only the
- * payload bytes [a, a + n) of a DATA record (offsets in the victim). */
+ * payload bytes [a, a + n) of a DATA record (offsets in the victim).
+ * src == FS_GC_CONT: those bytes continue the payload of the record the
+ * previous entries started (same file), landing at dst + FS_RH. */
 struct fs_gcent {
   uint16_t src, dst, a, n;
 };
 #define FS_GC_EXTRA 0xFFFFu
+#define FS_GC_CONT 0xFFFEu
 
 struct moss_fs_file {
   struct moss_fs *fs;
@@ -87,12 +97,14 @@ struct moss_fs_file {
   /* Read-only handles: cached extent lookup in the commit on flash. */
   uint32_t c_caddr, c_idx, c_start;
   /* Writable handles: working extent table covering [0, tsize), write
-   * buffer holding wb_len bytes at file offset wb_off. */
+   * buffer holding wb_len bytes at file offset wb_off.  fresh: one bit
+   * per table entry, set when the entry is a record (or hole) this
+   * handle added since the last commit: what it charges (fs_file.c). */
   struct fs_ext *tab;
   uint32_t n_ext, tsize;
   uint8_t *wb;
   uint32_t wb_off, wb_len;
-  uint64_t pending; /* bytes charged for uncommitted records */
+  uint32_t *fresh;
   uint8_t namelen;
   char name[MOSS_FS_NAME_MAX + 1];
 };
@@ -107,12 +119,21 @@ struct moss_fs {
   uint32_t emax;   /* extent table capacity */
   uint64_t usable; /* admission limit for live bytes */
   uint32_t next_seq, next_fid;
-  int32_t head; /* physical sector being appended, -1 none */
-  uint32_t head_off;
+  /* Append points (physical sectors, -1 none; records go at sec[].end).
+   * head takes COMMIT and DELETE records: it is the newest sector that
+   * holds any, which keeps their log order; it also takes the short-lived
+   * DATA of small appends (merged soon, fs_file.c).  dhead takes the rest
+   * of DATA, whose place in the log does not matter (a commit refers to it
+   * by address, after it is written).  Kept apart, data sectors stay dense
+   * and the sectors of replaced commits and merged appends die whole.
+   * Both may be one sector. */
+  int32_t head, dhead;
+  int32_t gcd;    /* destination of the last GC step, -1 none */
+  bool plan_meta; /* the GC plan holds commit records */
   uint32_t nfree;
   uint32_t nzombie;
-  uint32_t rr; /* round-robin cursor for picking free sectors */
-  uint64_t live, pending;
+  uint32_t rr;        /* round-robin cursor for picking free sectors */
+  uint64_t live;      /* charged to committed files (moss_fsi_ent_live) */
   struct fs_sec *sec; /* N, by physical index */
   uint16_t *lmap;     /* N, lid -> physical index or FS_NOLID */
   struct fs_ent *ent;
@@ -121,6 +142,10 @@ struct moss_fs {
   uint32_t scratch_fid;   /* file whose table scratch holds, 0 none */
   struct fs_gcent *plan;  /* plan_cap entries */
   uint32_t plan_cap;
+  /* The plan's victims (physical; gv[1] -1 for a single victim) and the
+   * first entry of gv[1]'s records. */
+  int32_t gv[2];
+  uint32_t gsplit;
   uint32_t marks[(MOSS_FS_MAX_FILES + 31) / 32]; /* GC: files to recommit */
   struct moss_fs_file *files;
   uint8_t stage[FS_STAGE];
@@ -160,17 +185,29 @@ struct fs_ent *moss_fsi_find_name(struct moss_fs *fs, const char *name,
 /* Read n bytes at logical address a (within one sector). */
 int moss_fsi_read(struct moss_fs *fs, uint32_t a, void *buf, uint32_t n);
 int moss_fsi_read_name(struct moss_fs *fs, const struct fs_ent *e, char *out);
-/* Make room for a record of need bytes in the head (opening sectors,
- * running GC). */
-int moss_fsi_ensure(struct moss_fs *fs, uint32_t need);
-/* Payload bytes a DATA record may carry in the head right now without
- * opening a sector: 0 when the head is absent or nearly full. */
-uint32_t moss_fsi_head_room(const struct moss_fs *fs);
-int moss_fsi_rec_write(struct moss_fs *fs, uint8_t type, uint32_t fid,
-                       const struct fs_piece *pc, uint32_t npc,
+/* Append streams: FS_META (COMMIT and DELETE records, and DATA of small
+ * appends) and FS_DATA (other DATA records). */
+enum fs_stream { FS_META, FS_DATA };
+/* Make room for a record of need bytes at the stream's append point
+ * (opening sectors, running GC). */
+int moss_fsi_ensure(struct moss_fs *fs, enum fs_stream st, uint32_t need);
+/* Payload bytes a DATA record may carry on stream st right now without
+ * opening a sector: 0 when it has no append point or that is nearly
+ * full. */
+uint32_t moss_fsi_head_room(const struct moss_fs *fs, enum fs_stream st);
+/* Make the data head a fresh sector: keep it if it is one, else open one
+ * while more than one sector is free, freeing GC's next victim first if
+ * it holds nothing live; with force, running up to N ordinary GC steps
+ * (one trip round the ring) to get there.  MOSS_ERR_NOSPC when that is
+ * not possible (GC steps done stay done: each one is complete). */
+int moss_fsi_fresh_head(struct moss_fs *fs, bool force);
+/* Append a record on stream st (FS_META for COMMIT and DELETE). */
+int moss_fsi_rec_write(struct moss_fs *fs, enum fs_stream st, uint8_t type,
+                       uint32_t fid, const struct fs_piece *pc, uint32_t npc,
                        uint32_t *paddr);
-/* Caller has called moss_fsi_ensure(fs, fs_recsize(fs, fs_cpaylen(..))) first
- * and computed any flash addresses in table after that (GC moves data). */
+/* Caller has called moss_fsi_ensure(fs, FS_META, fs_recsize(fs,
+ * fs_cpaylen(..))) first and computed any flash addresses in table after
+ * that (GC moves data). */
 int moss_fsi_write_commit(struct moss_fs *fs, uint32_t fid, const char *name,
                           uint32_t namelen, uint32_t size, uint32_t kill,
                           const struct fs_piece *table, uint32_t n_ext,

@@ -3,17 +3,23 @@
  * management, record writing and garbage collection.
  *
  * Invariants this file keeps:
- *  - records are appended only to the head, which is always the sector
- *    with the highest seq, strictly after every earlier record, each
- *    write_align unit programmed once;
+ *  - records are appended to a sector written since the mount, strictly
+ *    after every earlier record of it, each write_align unit programmed
+ *    once;
  *  - a GC destination sector is written in full before its header, so it
  *    does not exist for mount until it is complete;
  *  - nothing referenced by a committed table is ever erased: GC copies the
  *    live records of the victim (or keeps them at the same logical
  *    address) and re-commits moved files before it erases the victim;
- *  - GC always takes the sector with the lowest seq (FIFO), so a DELETE
- *    record or a rename's kill can be dropped with it: every older record
- *    for the same file lived in that sector or in one erased before it;
+ *  - GC always takes the sector with the lowest seq (FIFO), and may
+ *    drain the next one with it, so a DELETE record or a rename's kill
+ *    can be dropped: every older record for the same file lived in those
+ *    sectors or in one erased before them;
+ *  - COMMIT and DELETE records only go to fs->head, the newest sector
+ *    holding any (a GC destination with commits becomes it), so their
+ *    log order is the order they were written in; DATA may go to any
+ *    sector written since the mount (fs->dhead), its place in the log
+ *    does not matter;
  *  - at least one sector besides the head is free between operations
  *    (the GC destination); docs/design/fs.md, "Space", says why one is
  *    enough.
@@ -41,19 +47,23 @@ int moss_fsi_geometry(struct moss_fs *fs, const struct moss_flash *fl,
   fs->N = (uint32_t)(fl->size / P);
   fs->U = U;
   fs->ds = fs_align(FS_SH, U);
-  /* Extent table capacity: bounded so that one commit record (the
-   * largest metadata record) stays a small part of a sector. */
+  /* Extent table capacity: a record per sector for a file as big as the
+   * filesystem, plus room for the small records that end a file written
+   * in chunks (until GC or a tail merge joins them); bounded so that one
+   * commit record (the largest metadata record) stays a small part of a
+   * sector. */
   uint32_t cap = (P - fs->ds - FS_RH - FS_CMETA - MOSS_FS_NAME_MAX) / 8;
-  fs->emax = MOSS_MIN(fs->N + 16, 96u);
+  fs->emax = MOSS_MIN(fs->N + 32, 96u);
   if (fs->emax > cap / 2)
     fs->emax = cap / 2;
   fs->maxpay = P - fs->ds - FS_RH;
   /* Every record placed by a GC plan takes at least 32 bytes. */
   fs->plan_cap = (P - fs->ds) / 32 + 2;
   /* One free sector is GC's destination; half a sector of slack covers
-   * the unused tails of closed heads (docs/design/fs.md, "Space"). */
+   * the unused tails of closed heads and the second commit record a
+   * replace holds for a moment (docs/design/fs.md, "Space"). */
   fs->usable = (uint64_t)(fs->N - 1) * (P - fs->ds) - (P - fs->ds) / 2;
-  fs->head = -1;
+  fs->head = fs->dhead = fs->gcd = -1;
   return MOSS_OK;
 }
 
@@ -346,8 +356,12 @@ static int write_sh(struct moss_fs *fs, uint32_t s, uint32_t lid,
   return MOSS_OK;
 }
 
-static int open_sector(struct moss_fs *fs) {
-  fs->head = -1;
+/* Open a sector (the newest of the log) as the append point of st.  A
+ * sector opened for data is newer than the metadata head without holding
+ * metadata, which keeps the head valid. */
+static int open_sector(struct moss_fs *fs, enum fs_stream st) {
+  int32_t *h = st == FS_DATA ? &fs->dhead : &fs->head;
+  *h = -1;
   uint32_t lid = 0, s;
   while (lid < fs->N && fs->lmap[lid] != FS_NOLID)
     lid++;
@@ -358,9 +372,12 @@ static int open_sector(struct moss_fs *fs) {
     rc = write_sh(fs, s, lid, fs->ds, fs->ds);
   if (rc < 0)
     return rc;
-  fs->head = (int32_t)s;
-  fs->head_off = fs->ds;
+  *h = (int32_t)s;
   return MOSS_OK;
+}
+
+static uint32_t room_of(const struct moss_fs *fs, int32_t s) {
+  return s < 0 ? 0 : fs->P - fs->sec[s].end;
 }
 
 /* Sectors a mount found superseded by a GC copy still carry a valid
@@ -381,30 +398,66 @@ static int erase_zombies(struct moss_fs *fs) {
   return MOSS_OK;
 }
 
-int moss_fsi_ensure(struct moss_fs *fs, uint32_t need) {
+int moss_fsi_ensure(struct moss_fs *fs, enum fs_stream st, uint32_t need) {
   if (need > fs->P - fs->ds)
     return MOSS_ERR_TOOBIG;
   int rc = erase_zombies(fs);
   if (rc < 0)
     return rc;
+  int32_t *h = st == FS_DATA ? &fs->dhead : &fs->head;
   for (uint32_t it = 0; it < 2 * fs->N + 4; it++) {
-    if (fs->head >= 0 && fs->head_off + need <= fs->P)
+    if (*h >= 0 && room_of(fs, *h) >= need)
       return MOSS_OK;
+    /* Near full, metadata may join the data head when that is the newest
+     * sector (none newer can hold metadata) rather than cost a GC step. */
+    if (st == FS_META && fs->nfree <= 1 && fs->dhead >= 0 &&
+        fs->sec[fs->dhead].seq + 1 == fs->next_seq &&
+        room_of(fs, fs->dhead) >= need) {
+      fs->head = fs->dhead;
+      continue;
+    }
     /* The last free sector is GC's destination. */
-    if (fs->nfree > 1)
-      rc = open_sector(fs);
-    else
+    if (fs->nfree > 1) {
+      rc = open_sector(fs, st);
+    } else {
       rc = moss_fsi_gc_one(fs);
+      /* Its destination is the newest sector: either stream may use it. */
+      if (rc == MOSS_OK && fs->gcd >= 0 && room_of(fs, *h) < need &&
+          room_of(fs, fs->gcd) > room_of(fs, *h))
+        *h = fs->gcd;
+    }
     if (rc < 0)
       return rc;
   }
   return MOSS_ERR_NOSPC;
 }
 
-uint32_t moss_fsi_head_room(const struct moss_fs *fs) {
-  if (fs->head < 0 || fs->P - fs->head_off < FS_RH + FS_MIN_CHUNK)
-    return 0;
-  return fs->P - fs->head_off - FS_RH;
+static int gc_release_dead(struct moss_fs *fs);
+static void close_sector(struct moss_fs *fs, uint32_t s);
+
+int moss_fsi_fresh_head(struct moss_fs *fs, bool force) {
+  if (fs->dhead >= 0 && fs->sec[fs->dhead].end == fs->ds)
+    return MOSS_OK;
+  int rc = erase_zombies(fs);
+  /* The last free sector is GC's: another one may only come from a
+   * victim with nothing live (freed by an erase, nothing copied). */
+  if (rc == MOSS_OK && fs->nfree <= 1)
+    rc = gc_release_dead(fs);
+  /* Dead sectors (of merged small records, replaced commits) are
+   * usually a few steps away round the ring. */
+  for (uint32_t k = 0; force && rc == MOSS_ERR_NOSPC && k < fs->N; k++) {
+    rc = moss_fsi_gc_one(fs);
+    if (rc == MOSS_OK && fs->nfree <= 1)
+      rc = MOSS_ERR_NOSPC;
+  }
+  if (rc < 0)
+    return rc;
+  return open_sector(fs, FS_DATA);
+}
+
+uint32_t moss_fsi_head_room(const struct moss_fs *fs, enum fs_stream st) {
+  uint32_t r = room_of(fs, st == FS_DATA ? fs->dhead : fs->head);
+  return r < FS_RH + FS_MIN_CHUNK ? 0 : r - FS_RH;
 }
 
 /* Write one record at offset off of physical sector s, followed by skip
@@ -465,25 +518,35 @@ static int rec_write_at(struct moss_fs *fs, uint32_t s, uint32_t off,
   }
 }
 
-int moss_fsi_rec_write(struct moss_fs *fs, uint8_t type, uint32_t fid,
-                       const struct fs_piece *pc, uint32_t npc,
+/* Nothing more may be appended to physical sector s. */
+static void close_sector(struct moss_fs *fs, uint32_t s) {
+  if (fs->head == (int32_t)s)
+    fs->head = -1;
+  if (fs->dhead == (int32_t)s)
+    fs->dhead = -1;
+  if (fs->gcd == (int32_t)s)
+    fs->gcd = -1;
+}
+
+int moss_fsi_rec_write(struct moss_fs *fs, enum fs_stream st, uint8_t type,
+                       uint32_t fid, const struct fs_piece *pc, uint32_t npc,
                        uint32_t *paddr) {
   uint32_t len = 0;
   for (uint32_t i = 0; i < npc; i++)
     len += piece_len(&pc[i]);
   uint32_t rs = fs_recsize(fs, len);
-  if (fs->head < 0 || fs->head_off + rs > fs->P)
+  int32_t h = st == FS_DATA && type == FS_REC_DATA ? fs->dhead : fs->head;
+  if (h < 0 || room_of(fs, h) < rs)
     return MOSS_ERR_INTERNAL;
-  uint32_t s = (uint32_t)fs->head, off = fs->head_off;
+  uint32_t s = (uint32_t)h, off = fs->sec[s].end;
   int rc = rec_write_at(fs, s, off, 0, type, fid, pc, npc);
   if (rc < 0) {
     /* Whatever reached the flash past the last record is unusable until
-     * the sector is erased: close the head. */
-    fs->head = -1;
+     * the sector is erased: close it. */
+    close_sector(fs, s);
     return rc;
   }
-  fs->head_off += rs;
-  fs->sec[s].end = fs->head_off;
+  fs->sec[s].end = off + rs;
   if (paddr)
     *paddr = fs->sec[s].lid * fs->P + off + FS_RH;
   return MOSS_OK;
@@ -511,17 +574,16 @@ int moss_fsi_write_commit(struct moss_fs *fs, uint32_t fid, const char *name,
                           const struct fs_piece *table, uint32_t n_ext,
                           uint32_t *caddr) {
   uint32_t rs = fs_recsize(fs, fs_cpaylen(namelen, n_ext));
-  if (fs->head < 0 || fs->head_off + rs > fs->P)
+  if (fs->head < 0 || room_of(fs, fs->head) < rs)
     return MOSS_ERR_INTERNAL;
-  uint32_t s = (uint32_t)fs->head, off = fs->head_off;
+  uint32_t s = (uint32_t)fs->head, off = fs->sec[s].end;
   int rc =
       commit_at(fs, s, off, 0, fid, name, namelen, size, kill, table, n_ext);
   if (rc < 0) {
-    fs->head = -1;
+    close_sector(fs, s);
     return rc;
   }
-  fs->head_off += rs;
-  fs->sec[s].end = fs->head_off;
+  fs->sec[s].end = off + rs;
   *caddr = fs->sec[s].lid * fs->P + off;
   return MOSS_OK;
 }
@@ -543,6 +605,16 @@ int moss_fsi_write_commit(struct moss_fs *fs, uint32_t fid, const char *name,
  * file ("extra", written at the end of d).  Three policies are planned and
  * the one leaving the longest free tail wins.  A victim with nothing live
  * is just erased.
+ *
+ * Floating runs of one file that follow each other are written as one
+ * record (gc_group): appended small records merge for free.  When what
+ * remains of d can hold every live record of the next oldest sector v2
+ * too, they float into d as well (extra commits for their files) and v2
+ * is erased after v: the step frees a whole sector.  Without this, free
+ * space between long-lived small files spread over many sectors could
+ * only ever be handed out in pieces.  A cut after d's header leaves v2
+ * with only superseded records (its lid is free again), which mount
+ * replays before d and the next GC step erases.
  */
 
 /* Gaps smaller than this between live bytes of a record are copied
@@ -666,20 +738,52 @@ static uint32_t runs_size(const struct moss_fs *fs, const struct liveset *ls,
   return total;
 }
 
+/* The DATA record a plan is building at its end: floating runs of one
+ * file that follow each other in the victim (dead records between them
+ * dropped) are concatenated into one record up to maxpay, and a writer
+ * later joins the file's extents that became contiguous (fs_file.c):
+ * small appended records merge into big ones at no extra cost. */
+struct gc_group {
+  bool open;
+  uint32_t fid, dst, pay, runs;
+};
+
+/* Plan the payload bytes [a, a + n) (victim offsets) of the DATA record
+ * at src, of file fid, at the end of the plan (*w). */
+static int plan_run(struct moss_fs *fs, uint32_t *cnt, struct gc_group *g,
+                    uint32_t fid, uint32_t src, uint32_t a, uint32_t n,
+                    uint32_t *w) {
+  int rc;
+  if (g->open && g->fid == fid && g->pay + n <= fs->maxpay &&
+      g->runs < fs->emax) {
+    if ((rc = plan_put(fs, cnt, FS_GC_CONT, g->dst + g->pay, a, n)) < 0)
+      return rc;
+    g->pay += n;
+    g->runs++;
+    *w = g->dst + fs_recsize(fs, g->pay);
+    return MOSS_OK;
+  }
+  if ((rc = plan_put(fs, cnt, src, *w, a, n)) < 0)
+    return rc;
+  *g = (struct gc_group){true, fid, *w, n, 1};
+  *w += fs_recsize(fs, n);
+  return MOSS_OK;
+}
+
 /* How a plan treats DATA records of files committed in another sector:
  * keep them at their offset (no new commit), float them when that saves
  * more than the commit it costs, or always float them. */
 enum gc_policy { GC_PIN, GC_HEUR, GC_FLOAT };
 
-/* Plan the move of victim v's live records into a fresh sector under v's
- * lid.  MOSS_ERR_NOSPC: does not fit. */
-static int gc_plan(struct moss_fs *fs, uint32_t v, enum gc_policy pol,
-                   uint32_t *cnt, uint32_t *wend) {
+/* Plan the live records of victim v at offset *w of the destination,
+ * appending to fs->plan.  A file is "foreign" when its commit is in
+ * neither victim (olid: the other one's lid, or FS_NOLID). */
+static int plan_victim(struct moss_fs *fs, uint32_t v, uint32_t olid,
+                       enum gc_policy pol, uint32_t *cnt, uint32_t *w) {
   const struct fs_sec *sv = &fs->sec[v];
-  uint32_t vl = sv->lid * fs->P, w = fs->ds;
+  uint32_t vl = sv->lid * fs->P;
   uint32_t off = sv->first;
-  memset(fs->marks, 0, sizeof(fs->marks));
-  *cnt = 0;
+  struct gc_group g = {false, 0, 0, 0, 0};
   while (off < sv->end) {
     uint8_t h[FS_RH], type;
     uint32_t fid, len, pcrc, size;
@@ -692,9 +796,11 @@ static int gc_plan(struct moss_fs *fs, uint32_t v, enum gc_policy pol,
     if (type == FS_REC_COMMIT) {
       struct fs_ent *e = moss_fsi_find_fid(fs, fid);
       if (e != NULL && e->caddr == vl + off) {
-        if ((rc = plan_put(fs, cnt, off, w, 0, 0)) < 0)
+        if ((rc = plan_put(fs, cnt, off, *w, 0, 0)) < 0)
           return rc;
-        w += rsz;
+        *w += rsz;
+        g.open = false;
+        fs->plan_meta = true;
       }
     } else if (type == FS_REC_DATA && len > 0) {
       struct liveset ls;
@@ -707,8 +813,8 @@ static int gc_plan(struct moss_fs *fs, uint32_t v, enum gc_policy pol,
       uint32_t fsz = runs_size(fs, &ls, lo, hi, &nr);
       if (nr > 0) {
         uint32_t idx = e != NULL ? (uint32_t)(e - fs->ent) : 0;
-        bool foreign = committed && fs_lid_of(fs, e->caddr) != sv->lid &&
-                       !is_marked(fs, idx);
+        uint32_t clid = committed ? fs_lid_of(fs, e->caddr) : sv->lid;
+        bool foreign = clid != sv->lid && clid != olid && !is_marked(fs, idx);
         if (foreign &&
             (pol == GC_FLOAT ||
              (pol == GC_HEUR && fsz < rsz &&
@@ -717,36 +823,58 @@ static int gc_plan(struct moss_fs *fs, uint32_t v, enum gc_policy pol,
           foreign = false;
         }
         if (foreign) { /* pinned */
-          if (w > off)
+          if (*w > off)
             return MOSS_ERR_INTERNAL;
           if ((rc = plan_put(fs, cnt, off, off, 0, 0)) < 0)
             return rc;
-          w = off + rsz;
+          *w = off + rsz;
+          g.open = false;
         } else if (pol != GC_FLOAT && fsz > rsz) { /* never grows */
-          if ((rc = plan_put(fs, cnt, off, w, off + FS_RH, len)) < 0)
+          if ((rc = plan_run(fs, cnt, &g, fid, off, off + FS_RH, len, w)) < 0)
             return rc;
-          w += rsz;
         } else {
           uint32_t x = lo, rs, re;
           while (x < hi && run_next(fs, &ls, lo, hi, x, &rs, &re)) {
-            if ((rc = plan_put(fs, cnt, off, w, rs - vl, re - rs)) < 0)
+            rc = plan_run(fs, cnt, &g, fid, off, rs - vl, re - rs, w);
+            if (rc < 0)
               return rc;
-            w += fs_recsize(fs, re - rs);
             x = re;
           }
         }
       }
     }
-    /* DELETE records (and dead kills) go: v is the oldest sector. */
+    /* DELETE records (and dead kills) go: v is among the oldest sectors. */
     off += size;
   }
+  return MOSS_OK;
+}
+
+/* Plan the move of victim v1's live records into a fresh sector under
+ * v1's lid, and with v2 >= 0 also all of v2's (the next oldest sector,
+ * every record floating: its lid goes away), then the extra commits.
+ * MOSS_ERR_NOSPC: does not fit. */
+static int gc_plan(struct moss_fs *fs, uint32_t v1, int32_t v2,
+                   enum gc_policy pol, uint32_t *cnt, uint32_t *wend) {
+  uint32_t w = fs->ds;
+  uint32_t l2 = v2 >= 0 ? fs->sec[v2].lid : FS_NOLID;
+  memset(fs->marks, 0, sizeof(fs->marks));
+  *cnt = 0;
+  fs->plan_meta = false;
+  fs->gv[0] = (int32_t)v1;
+  fs->gv[1] = v2;
+  int rc = plan_victim(fs, v1, l2, pol, cnt, &w);
+  fs->gsplit = *cnt;
+  if (rc == MOSS_OK && v2 >= 0)
+    rc = plan_victim(fs, (uint32_t)v2, fs->sec[v1].lid, GC_FLOAT, cnt, &w);
+  if (rc < 0)
+    return rc;
   for (uint32_t i = 0; i < fs->nent; i++) {
     if (!is_marked(fs, i))
       continue;
     const struct fs_ent *e = &fs->ent[i];
-    int rc = plan_put(fs, cnt, FS_GC_EXTRA, w, i, 0);
-    if (rc < 0)
+    if ((rc = plan_put(fs, cnt, FS_GC_EXTRA, w, i, 0)) < 0)
       return rc;
+    fs->plan_meta = true;
     w += fs_recsize(fs, fs_cpaylen(e->namelen, e->n_ext));
   }
   if (w > fs->P)
@@ -755,33 +883,51 @@ static int gc_plan(struct moss_fs *fs, uint32_t v, enum gc_policy pol,
   return MOSS_OK;
 }
 
-/* New logical address of a (in victim lid vlid) under the plan. */
-static uint32_t gc_map(const struct moss_fs *fs, uint32_t cnt, uint32_t vlid,
-                       uint32_t a) {
-  if (a == FS_HOLE || fs_lid_of(fs, a) != vlid)
+/* Victim (physical) whose records plan entry i copies. */
+static uint32_t entry_victim(const struct moss_fs *fs, uint32_t i) {
+  return (uint32_t)fs->gv[i < fs->gsplit || fs->gv[1] < 0 ? 0 : 1];
+}
+
+/* New logical address of a under the plan (everything lands under the
+ * first victim's lid). */
+static uint32_t gc_map(const struct moss_fs *fs, uint32_t cnt, uint32_t a) {
+  if (a == FS_HOLE)
     return a;
-  uint32_t o = a % fs->P;
-  for (uint32_t i = 0; i < cnt; i++) {
+  uint32_t lid = fs_lid_of(fs, a), i = 0, e = cnt;
+  if (lid == fs->sec[fs->gv[0]].lid)
+    e = fs->gsplit;
+  else if (fs->gv[1] >= 0 && lid == fs->sec[fs->gv[1]].lid)
+    i = fs->gsplit;
+  else
+    return a;
+  uint32_t o = a % fs->P, dlid = fs->sec[fs->gv[0]].lid;
+  for (; i < e; i++) {
     const struct fs_gcent *p = &fs->plan[i];
     if (p->src != FS_GC_EXTRA && p->n > 0 && o >= p->a && o - p->a < p->n)
-      return vlid * fs->P + p->dst + FS_RH + (o - p->a);
+      /* dst + FS_RH is where the run's first byte lands, also for
+       * FS_GC_CONT runs appended to an earlier record. */
+      return dlid * fs->P + p->dst + FS_RH + (o - p->a);
   }
   return a; /* pinned: same logical address */
 }
 
-static void remap_table(const struct moss_fs *fs, uint32_t cnt, uint32_t vlid,
+static void remap_table(const struct moss_fs *fs, uint32_t cnt,
                         struct fs_ext *t, uint32_t n) {
   for (uint32_t k = 0; k < n; k++)
-    t[k].addr = gc_map(fs, cnt, vlid, t[k].addr);
+    t[k].addr = gc_map(fs, cnt, t[k].addr);
 }
 
 /* Write plan entry i into physical sector d, followed by the gap up to
  * the next entry (or end). */
-static int gc_write_one(struct moss_fs *fs, uint32_t v, uint32_t d,
-                        uint32_t cnt, uint32_t i, uint32_t end) {
+static int gc_write_one(struct moss_fs *fs, uint32_t d, uint32_t cnt,
+                        uint32_t i, uint32_t end) {
   const struct fs_gcent *p = &fs->plan[i];
-  uint32_t vlid = fs->sec[v].lid,
-           next = i + 1 < cnt ? fs->plan[i + 1].dst : end;
+  uint32_t v = entry_victim(fs, i), vlid = fs->sec[v].lid, j = i + 1;
+  if (p->src == FS_GC_CONT)
+    return MOSS_OK; /* written with the record its group starts */
+  while (j < cnt && fs->plan[j].src == FS_GC_CONT)
+    j++;
+  uint32_t next = j < cnt ? fs->plan[j].dst : end;
   char name[MOSS_FS_NAME_MAX + 1];
   int rc;
   fs->scratch_fid = 0;
@@ -791,7 +937,7 @@ static int gc_write_one(struct moss_fs *fs, uint32_t v, uint32_t d,
     if ((rc = moss_fsi_load_table(fs, e, fs->scratch)) < 0 ||
         (rc = moss_fsi_read_name(fs, e, name)) < 0)
       return rc;
-    remap_table(fs, cnt, vlid, fs->scratch, e->n_ext);
+    remap_table(fs, cnt, fs->scratch, e->n_ext);
     struct fs_piece t = {
         .kind = FS_P_EXTSER, .ext = fs->scratch, .len = e->n_ext};
     return commit_at(fs, d, p->dst, next - p->dst - rs, e->fid, name,
@@ -815,40 +961,50 @@ static int gc_write_one(struct moss_fs *fs, uint32_t v, uint32_t d,
         (rc = read_table(fs, la + FS_RH + FS_CMETA + fs_align(nl, 4), n,
                          fs->scratch)) < 0)
       return rc;
-    remap_table(fs, cnt, vlid, fs->scratch, n);
+    remap_table(fs, cnt, fs->scratch, n);
     struct fs_piece t = {.kind = FS_P_EXTSER, .ext = fs->scratch, .len = n};
     return commit_at(fs, d, p->dst, next - p->dst - fs_recsize(fs, len), fid,
                      name, nl, moss_get_le32(m), 0, &t, n);
   }
   struct fs_piece pc = {.kind = FS_P_FLASH, .addr = la + FS_RH, .len = len};
-  if (p->n > 0) {
-    pc.addr = vlid * fs->P + p->a;
-    pc.len = p->n;
+  uint32_t pay = len;
+  if (p->n > 0) { /* the runs of entries i..j-1, one after the other */
+    pay = 0;
+    for (uint32_t k = i; k < j; k++) {
+      fs->scratch[k - i].addr = vlid * fs->P + fs->plan[k].a;
+      fs->scratch[k - i].len = fs->plan[k].n;
+      pay += fs->plan[k].n;
+    }
+    pc = (struct fs_piece){
+        .kind = FS_P_EXTCOPY, .ext = fs->scratch, .len = j - i};
   }
-  return rec_write_at(fs, d, p->dst, next - p->dst - fs_recsize(fs, pc.len),
+  return rec_write_at(fs, d, p->dst, next - p->dst - fs_recsize(fs, pay),
                       FS_REC_DATA, fid, &pc, 1);
 }
 
-/* RAM follows the plan once its records are durable.  Entries are in
- * offset order and never move up, so a new commit address cannot be
- * mistaken for the old address of a later entry. */
-static void gc_apply(struct moss_fs *fs, uint32_t cnt, uint32_t vlid) {
+/* RAM follows the plan once its records are durable.  Entries of a
+ * victim are in offset order and never move up, so a new commit address
+ * cannot be mistaken for the old address of a later entry; the second
+ * victim's old addresses are under another lid. */
+static void gc_apply(struct moss_fs *fs, uint32_t cnt) {
+  uint32_t dlid = fs->sec[fs->gv[0]].lid;
   for (uint32_t i = 0; i < cnt; i++) {
     const struct fs_gcent *p = &fs->plan[i];
-    uint32_t na = vlid * fs->P + p->dst;
+    uint32_t na = dlid * fs->P + p->dst;
     if (p->src == FS_GC_EXTRA) {
       fs->ent[p->a].caddr = na;
       continue;
     }
     if (p->n > 0)
       continue;
+    uint32_t oa = fs->sec[entry_victim(fs, i)].lid * fs->P + p->src;
     for (uint32_t k = 0; k < fs->nent; k++)
-      if (fs->ent[k].caddr == vlid * fs->P + p->src)
+      if (fs->ent[k].caddr == oa)
         fs->ent[k].caddr = na;
   }
   for (struct moss_fs_file *f = fs->files; f != NULL; f = f->next)
     if (f->tab != NULL)
-      remap_table(fs, cnt, vlid, f->tab, f->n_ext);
+      remap_table(fs, cnt, f->tab, f->n_ext);
   fs->scratch_fid = 0;
 }
 
@@ -869,22 +1025,49 @@ static int gc_release(struct moss_fs *fs, uint32_t v) {
   return rc;
 }
 
-int moss_fsi_gc_one(struct moss_fs *fs) {
+/* GC's victim: the used sector with the lowest seq, never the head nor
+ * skip; -1 when there is none.  (The data head may be it: it is closed
+ * first.) */
+static int32_t gc_victim(const struct moss_fs *fs, int32_t skip) {
   int32_t v = -1;
   for (uint32_t s = 0; s < fs->N; s++) {
-    if (fs->sec[s].state != FS_SEC_USED || (int32_t)s == fs->head)
+    if (fs->sec[s].state != FS_SEC_USED || (int32_t)s == fs->head ||
+        (int32_t)s == skip)
       continue;
     if (v < 0 || fs->sec[s].seq < fs->sec[v].seq)
       v = (int32_t)s;
   }
+  return v;
+}
+
+/* The GC step when the victim holds nothing live: just erase it.
+ * MOSS_ERR_NOSPC (nothing done) if it holds anything. */
+static int gc_release_dead(struct moss_fs *fs) {
+  int32_t v = gc_victim(fs, -1);
+  uint32_t cnt = 0, end = 0;
   if (v < 0)
     return MOSS_ERR_NOSPC;
+  int rc = gc_plan(fs, (uint32_t)v, -1, GC_PIN, &cnt, &end);
+  if (rc < 0)
+    return rc;
+  if (cnt != 0)
+    return MOSS_ERR_NOSPC;
+  close_sector(fs, (uint32_t)v);
+  return gc_release(fs, (uint32_t)v);
+}
+
+int moss_fsi_gc_one(struct moss_fs *fs) {
+  int32_t v = gc_victim(fs, -1);
+  fs->gcd = -1;
+  if (v < 0)
+    return MOSS_ERR_NOSPC;
+  close_sector(fs, (uint32_t)v);
   uint32_t vs = (uint32_t)v, vlid = fs->sec[vs].lid, cnt = 0, end = 0;
   /* The policy that leaves the longest free tail. */
   enum gc_policy best = GC_PIN;
   uint32_t best_end = fs->P + 1;
   for (int pol = GC_FLOAT; pol >= GC_PIN; pol--) {
-    int rc = gc_plan(fs, vs, (enum gc_policy)pol, &cnt, &end);
+    int rc = gc_plan(fs, vs, -1, (enum gc_policy)pol, &cnt, &end);
     if (rc == MOSS_ERR_NOSPC)
       continue;
     if (rc < 0)
@@ -896,7 +1079,17 @@ int moss_fsi_gc_one(struct moss_fs *fs) {
   }
   if (best_end > fs->P)
     return MOSS_ERR_NOSPC;
-  int rc = gc_plan(fs, vs, best, &cnt, &end);
+  /* Drain the next oldest sector too when all it holds fits in the rest:
+   * this step then frees a whole sector (live small files spread over
+   * many sectors get packed; nothing else would join their free space). */
+  int32_t v2 = gc_victim(fs, v);
+  int rc = MOSS_ERR_NOSPC;
+  if (v2 >= 0 && best_end > fs->ds && best_end < fs->P)
+    rc = gc_plan(fs, vs, v2, best, &cnt, &end);
+  if (rc == MOSS_ERR_NOSPC) {
+    v2 = -1;
+    rc = gc_plan(fs, vs, -1, best, &cnt, &end);
+  }
   if (rc < 0)
     return rc;
   if (cnt == 0)
@@ -906,16 +1099,27 @@ int moss_fsi_gc_one(struct moss_fs *fs) {
   if (rc < 0)
     return rc;
   for (uint32_t i = 0; i < cnt; i++) {
-    rc = gc_write_one(fs, vs, d, cnt, i, end);
+    rc = gc_write_one(fs, d, cnt, i, end);
     if (rc < 0)
       return rc;
   }
-  /* The commit point of this GC step: d now supersedes v. */
+  /* The commit point of this GC step: d now supersedes v (and v2's
+   * records are all superseded by their copies). */
   rc = write_sh(fs, d, vlid, fs->plan[0].dst, end);
   if (rc < 0)
     return rc;
-  fs->head = (int32_t)d;
-  fs->head_off = end;
-  gc_apply(fs, cnt, vlid);
-  return gc_release(fs, vs);
+  /* d is the newest sector: if it holds commits, metadata may only be
+   * appended there from now on (the old head is closed). */
+  fs->gcd = (int32_t)d;
+  if (fs->plan_meta)
+    fs->head = (int32_t)d;
+  gc_apply(fs, cnt);
+  rc = gc_release(fs, vs);
+  if (v2 >= 0) {
+    close_sector(fs, (uint32_t)v2);
+    int rc2 = gc_release(fs, (uint32_t)v2);
+    if (rc == MOSS_OK)
+      rc = rc2;
+  }
+  return rc;
 }

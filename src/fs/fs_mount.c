@@ -68,7 +68,7 @@ int moss_fs_format(const struct moss_flash *flash) {
       fs->sec[s].state = FS_SEC_ERASED;
     fs->nfree = fs->N;
     /* One sector with a header is what marks the area as a filesystem. */
-    rc = moss_fsi_ensure(fs, 0);
+    rc = moss_fsi_ensure(fs, FS_META, 0);
   }
   moss_free(fs);
   return rc;

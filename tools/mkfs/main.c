@@ -107,8 +107,8 @@ int main(int argc, char **argv) {
       ret = 1;
     } else {
       printf(
-          "%s: %u files, %u of %u bytes used, %u bytes free "
-          "(capacity %.1f%% of the %lu-byte partition)\n",
+          "%s: %u files, %u of %u bytes used, room for a new file of "
+          "%u bytes (capacity %.1f%% of the %lu-byte partition)\n",
           argv[2], in.files, in.used, in.total, in.free,
           100.0 * in.total / (double)size, size);
     }

@@ -1,8 +1,10 @@
 /* Power-cut test: a workload (create, overwrite, append, rename, remove,
- * fill to full, GC under pressure) is replayed and power is cut at every
- * single flash program/erase, with and without torn writes.  After each
- * cut: power on, remount, fsck, the whole state must equal the model
- * before or after the interrupted operation, and the FS must be writable. */
+ * fill to full, GC under pressure, appends in FS.Put-sized chunks near
+ * full: tail merges, GC steps draining two sectors) is replayed and power
+ * is cut at every single flash program/erase, with and without torn
+ * writes.  After each cut: power on, remount, fsck, the whole state must
+ * equal the model before or after the interrupted operation, and the FS
+ * must be writable. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +15,13 @@
 #include "moss/util.h"
 
 #define CUT_SIZE 0x8000u
-#define NSTEPS 20
+/* Steps CHUNK0.. append CHUNK bytes each to "p", one open/write/close
+ * (an FS.Put) per step, after step CHUNK0 - 1 filled the FS close to
+ * full. */
+#define CHUNK0 21
+#define NCHUNKS 16
+#define CHUNK 512
+#define NSTEPS (CHUNK0 + NCHUNKS)
 #define MAXF 8
 #define MAXLEN 32768
 
@@ -61,11 +69,35 @@ static int wf(struct moss_fs *fs, struct model *m, const char *name,
   return rc;
 }
 
+/* Step i >= CHUNK0: one FS.Put-sized append to "p" (open, write,
+ * close). */
+static int chunk_step(struct moss_fs *fs, int i, struct model *m) {
+  struct moss_fs_file *f;
+  struct mfile *mf = mfind(m, "p");
+  if (mf == NULL) {
+    mput(m, "p", tmp, 0);
+    mf = mfind(m, "p");
+  }
+  fst_fill(mf->data + mf->len, CHUNK, (uint32_t)(100 + i));
+  mf->len += CHUNK;
+  int rc = moss_fs_open(fs, "p", MOSS_FS_O_RDWR | MOSS_FS_O_CREAT, &f);
+  if (rc < 0)
+    return rc;
+  if ((rc = moss_fs_seek(f, 0, MOSS_FS_SEEK_END)) < 0 ||
+      (rc = moss_fs_write(f, mf->data + mf->len - CHUNK, CHUNK)) < 0) {
+    moss_fs_discard(f);
+    return rc;
+  }
+  return moss_fs_close(f);
+}
+
 /* One workload step on fs and on the model; returns the FS result. */
 static int step(struct moss_fs *fs, int i, struct model *m) {
   struct moss_fs_file *f;
   struct mfile *mf;
   int rc;
+  if (i >= CHUNK0)
+    return chunk_step(fs, i, m);
   switch (i) {
     case 0:
       return wf(fs, m, "a", 300, 1);
@@ -138,6 +170,11 @@ static int step(struct moss_fs *fs, int i, struct model *m) {
       return moss_fs_remove(fs, "g");
     case 19:
       return wf(fs, m, "h", 2500, 19);
+    case 20: { /* close to full again, for the chunked appends */
+      struct moss_fs_info in;
+      moss_fs_info(fs, &in);
+      return wf(fs, m, "q", in.free - 9 * 1024, 20);
+    }
     default:
       return wf(fs, m, "f", 3000, (uint32_t)(10 + i)); /* 11..16 */
   }
