@@ -64,15 +64,15 @@ BUILD_ID ?= $(shell date -u +%Y%m%d-%H%M%S)$(shell git rev-parse --short HEAD 2>
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 .PHONY: all test asan fuzz bench run clean unit-tests fuzz-replay \
-  integration-tests check-prefix format
+  integration-tests check-prefix format format-check
 all: $(BUILD)/bin/mossd $(BUILD)/bin/mos $(LIBMOSS)
 
 # Missing Debian/npm packages are installed before anything is built, so a
 # fresh machine gives scripts/install-deps' message, never a compiler error.
 # `run` covers building and running the device; the test goals add the test
 # peers.  Checked once per top-level make (sub-makes inherit the result).
-ifeq ($(MOSS_DEPS_CHECKED),)
 DEPS_GOALS := $(filter-out clean format format-check,$(or $(MAKECMDGOALS),all))
+ifeq ($(MOSS_DEPS_CHECKED),)
 ifneq ($(DEPS_GOALS),)
 DEPS_PROFILE := $(if $(filter test asan fuzz fuzz-long bench,$(DEPS_GOALS)),test,run)
 ifneq ($(shell scripts/install-deps $(DEPS_PROFILE) 1>&2; echo $$?),0)
@@ -82,8 +82,11 @@ endif
 export MOSS_DEPS_CHECKED := 1
 endif
 
-# mbedTLS: fetched, pinned and built with our config (mk/mbedtls.mk).
+# mbedTLS: fetched, pinned and built with our config (mk/mbedtls.mk);
+# not needed (nor fetched) for clean and the formatting goals.
+ifneq ($(DEPS_GOALS),)
 include mk/mbedtls.mk
+endif
 # Extra build products owned by modules (firmware bundle, tools).
 -include mk/*.part.mk
 
@@ -173,8 +176,19 @@ RUN_ARGS ?= --port-map 80=8000,443=8443
 run: all $(RUN_DEPS)
 	$(BUILD)/bin/mossd --state state $(RUN_ARGS)
 
+# ---- formatting: clang-format 14 (Debian) with the committed .clang-format --
+# format rewrites, format-check only reads (CI): both over the same files.
+CLANG_FORMAT ?= clang-format
+FORMAT_DIRS := src include port board emu app tools tests fuzz bench
+FORMAT_FILES = $(sort $(shell find $(FORMAT_DIRS) -name '*.[ch]' 2>/dev/null))
+
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	$(Q)$(CLANG_FORMAT) -i $(FORMAT_FILES)
+
+# Lists every file clang-format would change and fails if there is one
+# (scripts/format-check); CI runs it before the tests.
+format-check:
+	$(Q)scripts/format-check $(CLANG_FORMAT) $(FORMAT_FILES)
 
 clean:
 	rm -rf build

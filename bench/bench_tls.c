@@ -25,6 +25,7 @@
 #include "moss/ev.h"
 #include "moss/log.h"
 #include "moss/tls.h"
+#include "tls_mbedtls.h" /* moss_tls_ca_lookup */
 
 #define NCONN 8
 #define NRATE 40
@@ -150,10 +151,10 @@ static int measure(uint16_t ver, struct figs *f) {
   /* 2. With NCONN more, 1 + NCONN idle connections. */
   run_until_accepted(ev, 1 + NCONN);
   moss_alloc_get_stats(&b);
-  f->idle = (double)(b.by_sub[MOSS_SUB_TLS] - a.by_sub[MOSS_SUB_TLS]) /
-            (1 + NCONN);
-  f->conn = (double)(b.by_sub[MOSS_SUB_CONN] - a.by_sub[MOSS_SUB_CONN]) /
-            (1 + NCONN);
+  f->idle =
+      (double)(b.by_sub[MOSS_SUB_TLS] - a.by_sub[MOSS_SUB_TLS]) / (1 + NCONN);
+  f->conn =
+      (double)(b.by_sub[MOSS_SUB_CONN] - a.by_sub[MOSS_SUB_CONN]) / (1 + NCONN);
   /* 3. Handshakes per second. */
   for (int i = 0; i < 4000 && accepted < 2 + NCONN; i++)
     moss_ev_run_once(ev, 1);
@@ -175,8 +176,8 @@ static void stock(const char *self, struct figs *f12, struct figs *f13) {
   char cmd[512];
   const char *slash = strrchr(self, '/');
   int dl = slash != NULL ? (int)(slash - self) : 1;
-  snprintf(cmd, sizeof(cmd), "%.*s/tls_stock_server %s %s",
-           dl, slash != NULL ? self : ".", "tests/unit/tls/bench_srv.crt",
+  snprintf(cmd, sizeof(cmd), "%.*s/tls_stock_server %s %s", dl,
+           slash != NULL ? self : ".", "tests/unit/tls/bench_srv.crt",
            "tests/unit/tls/bench_srv.key");
   FILE *p = popen(cmd, "r");
   char line[128], m[16], v[8];
@@ -198,19 +199,28 @@ static void stock(const char *self, struct figs *f12, struct figs *f13) {
 
 static void report(const char *name, const struct figs *m,
                    const struct figs *s) {
-  printf("tls|idle %s server connection, TLS heap|%.0f|%.0f|bytes|"
-         "baseline: stock mbedTLS 3.6.6, same run\n", name, m->idle, s->idle);
-  printf("tls|idle %s server connection, conn heap (TCP + TLS layer)|%.0f|"
-         "-|bytes|\n", name, m->conn);
-  printf("tls|handshake peak %s, one server handshake|%.0f|%.0f|bytes|"
-         "ECDHE-ECDSA P-256\n", name, m->peak, s->peak);
-  printf("tls|handshakes/s %s (client and server on one host)|%.0f|%.0f|"
-         "1/s|%d sequential\n", name, m->rate, s->rate, NRATE);
+  printf(
+      "tls|idle %s server connection, TLS heap|%.0f|%.0f|bytes|"
+      "baseline: stock mbedTLS 3.6.6, same run\n",
+      name, m->idle, s->idle);
+  printf(
+      "tls|idle %s server connection, conn heap (TCP + TLS layer)|%.0f|"
+      "-|bytes|\n",
+      name, m->conn);
+  printf(
+      "tls|handshake peak %s, one server handshake|%.0f|%.0f|bytes|"
+      "ECDHE-ECDSA P-256\n",
+      name, m->peak, s->peak);
+  printf(
+      "tls|handshakes/s %s (client and server on one host)|%.0f|%.0f|"
+      "1/s|%d sequential\n",
+      name, m->rate, s->rate, NRATE);
   double cm = m->idle + m->conn, cs = s->idle + m->conn;
-  printf("tls|idle %s connections in a 64 KB heap|%.0f|%.0f|conns|"
-         "65536 / (TLS + conn heap); stock with moss's conn heap\n",
-         name, cm > 0 ? (double)(65536 / (size_t)cm) : 0,
-         cs > 0 ? (double)(65536 / (size_t)cs) : 0);
+  printf(
+      "tls|idle %s connections in a 64 KB heap|%.0f|%.0f|conns|"
+      "65536 / (TLS + conn heap); stock with moss's conn heap\n",
+      name, cm > 0 ? (double)(65536 / (size_t)cm) : 0,
+      cs > 0 ? (double)(65536 / (size_t)cs) : 0);
 }
 
 /* Whole idle WSS RPC connection (TCP, TLS, HTTP/WS, RPC channel) on the
@@ -223,24 +233,29 @@ static void wss(const char *self, const struct figs *s12,
   const char *b = strstr(self, "/bench/bench_tls");
   snprintf(cmd, sizeof(cmd),
            "MOSS_BUILD=%.*s bash tests/integration/test_tls_flood.sh "
-           "2>/dev/null", b != NULL ? (int)(b - self) : 5,
-           b != NULL ? self : "build");
+           "2>/dev/null",
+           b != NULL ? (int)(b - self) : 5, b != NULL ? self : "build");
   FILE *p = popen(cmd, "r");
   char line[256], v[8];
   unsigned held, refused, per, tlsh;
   while (p != NULL && fgets(line, sizeof(line), p) != NULL) {
-    if (sscanf(line, "# TLS %7[0-9.]: held %u refused %u; heap per idle WSS "
-               "connection %u B; TLS heap %u B", v, &held, &refused, &per,
-               &tlsh) != 5 || per == 0)
+    if (sscanf(line,
+               "# TLS %7[0-9.]: held %u refused %u; heap per idle WSS "
+               "connection %u B; TLS heap %u B",
+               v, &held, &refused, &per, &tlsh) != 5 ||
+        per == 0)
       continue;
     /* Stock: the same connection with stock mbedTLS's idle TLS heap. */
     double st = (strcmp(v, "1.2") == 0 ? s12 : s13)->idle + per - tlsh;
-    printf("tls|idle WSS RPC connection TLS %s, whole heap (mossd)|%u|%.0f|"
-           "bytes|stock: same with stock mbedTLS's TLS heap\n", v, per, st);
-    printf("tls|idle WSS connections in a 64 KB heap, TLS %s|%u|%.0f|conns|"
-           "65536 / whole; mossd held %u with every handshake inside the "
-           "budget\n", v, 65536 / per, st > 0 ? (double)(65536 / (size_t)st) : 0,
-           held);
+    printf(
+        "tls|idle WSS RPC connection TLS %s, whole heap (mossd)|%u|%.0f|"
+        "bytes|stock: same with stock mbedTLS's TLS heap\n",
+        v, per, st);
+    printf(
+        "tls|idle WSS connections in a 64 KB heap, TLS %s|%u|%.0f|conns|"
+        "65536 / whole; mossd held %u with every handshake inside the "
+        "budget\n",
+        v, 65536 / per, st > 0 ? (double)(65536 / (size_t)st) : 0, held);
   }
   if (p != NULL)
     pclose(p);
@@ -299,12 +314,14 @@ static void ca_store(const char *bundle) {
     int found = moss_tls_ca_lookup(ca, last->subject_raw.p,
                                    last->subject_raw.len, &got);
     moss_alloc_get_stats(&b);
-    printf("tls|CA store idle heap (%d certs)|%zu|%zu|bytes|moss: index "
-           "only; baseline: whole bundle parsed\n",
-           n, moss_tls_ca_idle_bytes(ca), whole);
-    printf("tls|CA store peak during one issuer lookup|%zu|%zu|bytes|"
-           "found %d; baseline: whole bundle\n",
-           b.peak - a.in_use + moss_tls_ca_idle_bytes(ca), whole, found);
+    printf(
+        "tls|CA store idle heap (%d certs)|%zu|%zu|bytes|moss: index "
+        "only; baseline: whole bundle parsed\n",
+        n, moss_tls_ca_idle_bytes(ca), whole);
+    printf(
+        "tls|CA store peak during one issuer lookup|%zu|%zu|bytes|"
+        "found %d; baseline: whole bundle\n",
+        b.peak - a.in_use + moss_tls_ca_idle_bytes(ca), whole, found);
     while (got != NULL) {
       mbedtls_x509_crt *nx = got->next;
       got->next = NULL;

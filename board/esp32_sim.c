@@ -1,5 +1,5 @@
 /* esp32-sim board: state directory, flash, boot, filesystem, UART. */
-#include "moss/board.h"
+#include "moss/esp32_sim.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,24 +8,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "moss/board_factory.h"
 #include "moss/err.h"
 #include "moss/log.h"
 #include "moss/port.h"
 
 static const char *TAG = "board";
 
-static int path_in(const struct moss_board *b, const char *name, char *out,
+static int path_in(const struct moss_esp32_sim *b, const char *name, char *out,
                    size_t n) {
   int w = snprintf(out, n, "%s/%s", b->state_dir, name);
-  return w > 0 && (size_t) w < n ? MOSS_OK : MOSS_ERR_NAMETOOLONG;
+  return w > 0 && (size_t)w < n ? MOSS_OK : MOSS_ERR_NAMETOOLONG;
 }
 
 static int parse_mac(const char *s, uint8_t mac[6]) {
   unsigned v[6];
-  if (strlen(s) == 12 &&
-      sscanf(s, "%2x%2x%2x%2x%2x%2x", &v[0], &v[1], &v[2], &v[3], &v[4],
-             &v[5]) == 6) {
-    for (int i = 0; i < 6; i++) mac[i] = (uint8_t) v[i];
+  if (strlen(s) == 12 && sscanf(s, "%2x%2x%2x%2x%2x%2x", &v[0], &v[1], &v[2],
+                                &v[3], &v[4], &v[5]) == 6) {
+    for (int i = 0; i < 6; i++)
+      mac[i] = (uint8_t)v[i];
     return MOSS_OK;
   }
   return MOSS_ERR_INVAL;
@@ -34,7 +35,7 @@ static int parse_mac(const char *s, uint8_t mac[6]) {
 /* The MAC is chosen once, when the state is created (esp32.md §3.7:
  * Espressif's OUI 24:0a:c4 and three random bytes).  The eFuse model
  * will take this over. */
-static int load_mac(struct moss_board *b, const char *want) {
+static int load_mac(struct moss_esp32_sim *b, const char *want) {
   char p[1100], line[64];
   path_in(b, "mac", p, sizeof(p));
   FILE *f = fopen(p, "r");
@@ -42,7 +43,8 @@ static int load_mac(struct moss_board *b, const char *want) {
     bool ok = fgets(line, sizeof(line), f) != NULL;
     fclose(f);
     line[strcspn(line, "\r\n")] = '\0';
-    if (ok && parse_mac(line, b->mac) == MOSS_OK) return MOSS_OK;
+    if (ok && parse_mac(line, b->mac) == MOSS_OK)
+      return MOSS_OK;
     MOSS_LOG_E(TAG, "%s: not a MAC address", p);
     return MOSS_ERR_CORRUPT;
   }
@@ -55,7 +57,8 @@ static int load_mac(struct moss_board *b, const char *want) {
     b->mac[0] = 0x24;
     b->mac[1] = 0x0a;
     b->mac[2] = 0xc4;
-    if (moss_port_random(b->mac + 3, 3) != MOSS_OK) return MOSS_ERR_IO;
+    if (moss_port_random(b->mac + 3, 3) != MOSS_OK)
+      return MOSS_ERR_IO;
   }
   f = fopen(p, "w");
   if (f == NULL) {
@@ -68,47 +71,32 @@ static int load_mac(struct moss_board *b, const char *want) {
   return MOSS_OK;
 }
 
-static int mount_fs(struct moss_board *b) {
-  int rc = moss_flash_part_init(&b->fs_part, moss_flash_emu_flash(b->emu),
-                                b->boot.fs_offset, b->boot.fs_size);
-  if (rc != MOSS_OK) return rc;
-  /* Flash encryption will stack its layer between the partition window
-   * and the filesystem here (esp32.md §5.3 step 7). */
-  rc = moss_fs_mount(&b->fs, &b->fs_part.flash);
-  if (rc != MOSS_OK) {
-    MOSS_LOG_E(TAG, "cannot mount %s at 0x%x: %s (reflash with "
-               "mos flash esp32, or start from an empty state directory)",
-               b->boot.fs_label, (unsigned) b->boot.fs_offset,
-               moss_strerror(rc));
-    return rc;
-  }
-  struct moss_fs_info fi;
-  if (moss_fs_info(b->fs, &fi) == MOSS_OK)
-    MOSS_LOG_I(TAG, "mounted %s at 0x%x: %u files, %u of %u bytes free",
-               b->boot.fs_label, (unsigned) b->boot.fs_offset,
-               (unsigned) fi.files, (unsigned) fi.free, (unsigned) fi.total);
-  return MOSS_OK;
-}
+/* The UART line: small buffers (a UART has a FIFO, not a heap), and
+ * overrun instead of refusing output nobody reads. */
+static const struct moss_conn_opts uart_opts = {
+    .rx_cap = 2048, .tx_cap = 8192, .overrun = true};
 
-int moss_board_open(struct moss_board *b, const struct moss_board_opts *o) {
+int moss_esp32_sim_open(struct moss_esp32_sim *b, struct moss_ev *ev,
+                        const struct moss_esp32_sim_opts *o, size_t ram_size) {
   memset(b, 0, sizeof(*b));
   b->pty.master = b->pty.slave_keep = -1;
   if (snprintf(b->state_dir, sizeof(b->state_dir), "%s", o->state_dir) >=
-      (int) sizeof(b->state_dir))
+      (int)sizeof(b->state_dir))
     return MOSS_ERR_NAMETOOLONG;
   if (mkdir(b->state_dir, 0755) != 0 && errno != EEXIST) {
     MOSS_LOG_E(TAG, "cannot create %s: %s", b->state_dir, strerror(errno));
     return MOSS_ERR_IO;
   }
   int rc = load_mac(b, o->mac);
-  if (rc != MOSS_OK) return rc;
+  if (rc != MOSS_OK)
+    return rc;
   char p[1100];
   path_in(b, "flash.bin", p, sizeof(p));
   bool created = false;
-  rc = moss_flash_emu_open(&b->emu, p, o->flash_size ? o->flash_size
-                                                     : 4u << 20,
+  rc = moss_flash_emu_open(&b->emu, p, o->flash_size ? o->flash_size : 4u << 20,
                            &created);
-  if (rc != MOSS_OK) return rc;
+  if (rc != MOSS_OK)
+    return rc;
   if (created) {
     MOSS_LOG_I(TAG, "new flash %s: writing firmware %s", p, o->fw_path);
     rc = moss_board_factory_flash(moss_flash_emu_flash(b->emu), o->fw_path);
@@ -121,37 +109,57 @@ int moss_board_open(struct moss_board *b, const struct moss_board_opts *o) {
     }
   }
   rc = moss_board_boot_check(moss_flash_emu_flash(b->emu), &b->boot);
-  if (rc != MOSS_OK) return rc;
+  if (rc != MOSS_OK)
+    return rc;
   MOSS_LOG_I(TAG, "booting %s %s (%s) from %s", b->boot.app.name,
              b->boot.app.version, b->boot.app.build_id, b->boot.app_label);
-  rc = mount_fs(b);
-  if (rc != MOSS_OK) return rc;
+  rc = moss_flash_part_init(&b->fs_part, moss_flash_emu_flash(b->emu),
+                            b->boot.fs_offset, b->boot.fs_size);
+  if (rc != MOSS_OK)
+    return rc;
+  /* Flash encryption will stack its layer on the partition window here
+   * (esp32.md §5.3 step 7). */
   if (o->uart) {
     rc = moss_port_pty_open(&b->pty);
-    if (rc != MOSS_OK) return rc;
+    if (rc != MOSS_OK)
+      return rc;
     b->has_pty = true;
     path_in(b, "uart", p, sizeof(p));
     rc = moss_port_pty_link(&b->pty, p);
-    if (rc != MOSS_OK) return rc;
+    if (rc != MOSS_OK)
+      return rc;
+    /* The connection owns the master descriptor from here on; it starts
+     * paused until a runtime attaches. */
+    rc = moss_conn_from_fd(ev, b->pty.master, &uart_opts, NULL, NULL,
+                           &b->board.uart);
+    b->pty.master = -1;
+    if (rc != MOSS_OK)
+      return rc;
+    moss_conn_pause(b->board.uart);
   }
+  b->board.name = "esp32-sim";
+  b->board.arch = "esp32";
+  memcpy(b->board.mac, b->mac, 6);
+  b->board.ram_size = ram_size;
+  b->board.app = &b->boot.app;
+  b->board.fs.flash = &b->fs_part.flash;
+  b->board.fs.label = b->boot.fs_label;
+  b->board.fs.offset = b->boot.fs_offset;
   return MOSS_OK;
 }
 
-int moss_board_remount(struct moss_board *b) {
-  moss_fs_unmount(b->fs);
-  b->fs = NULL;
-  return mount_fs(b);
-}
-
-void moss_board_close(struct moss_board *b) {
-  if (b == NULL) return;
-  moss_fs_unmount(b->fs);
-  b->fs = NULL;
+void moss_esp32_sim_close(struct moss_esp32_sim *b) {
+  if (b == NULL)
+    return;
+  if (b->board.uart != NULL)
+    moss_conn_abort(b->board.uart);
+  b->board.uart = NULL;
   moss_flash_emu_close(b->emu);
   b->emu = NULL;
   if (b->has_pty) {
     char p[1100];
-    if (path_in(b, "uart", p, sizeof(p)) == MOSS_OK) unlink(p);
+    if (path_in(b, "uart", p, sizeof(p)) == MOSS_OK)
+      unlink(p);
     moss_port_pty_close(&b->pty);
     b->has_pty = false;
   }

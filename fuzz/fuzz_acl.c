@@ -20,14 +20,16 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void no_warn(void *arg, unsigned line, unsigned col, const char *key) {
-  (void) arg;
-  if (line == 0 || col == 0 || key == NULL) abort();
+  (void)arg;
+  if (line == 0 || col == 0 || key == NULL)
+    abort();
 }
 
 static void same_str(const cJSON *obj, const char *key, struct moss_str s) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
   if (s.buf == NULL) {
-    if (v != NULL) abort();
+    if (v != NULL)
+      abort();
     return;
   }
   if (!cJSON_IsString(v) || strlen(v->valuestring) != s.len ||
@@ -38,12 +40,13 @@ static void same_str(const cJSON *obj, const char *key, struct moss_str s) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static struct moss_acl acl;
   struct moss_auth_file_error e;
-  const char *text = (const char *) data;
+  const char *text = (const char *)data;
   int r = moss_acl_parse(&acl, text, size, &e, no_warn, NULL);
   if (r != MOSS_OK) {
     if (acl.n != 0 || e.line == 0 || e.col == 0 || e.what[0] == '\0')
       abort();
-    if (r != MOSS_ERR_PARSE && r != MOSS_ERR_TOOBIG) abort();
+    if (r != MOSS_ERR_PARSE && r != MOSS_ERR_TOOBIG)
+      abort();
     char buf[256];
     moss_acl_error_format(buf, sizeof(buf), "rpc_acl.json", &e,
                           MOSS_AUTH_MSG_REPLY);
@@ -53,14 +56,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cJSON *root = cJSON_ParseWithLength(text, size);
   /* cJSON stops at a NUL inside a string; skip texts with NUL bytes. */
   if (memchr(data, 0, size) == NULL) {
-    if (!cJSON_IsArray(root)) abort();
+    if (!cJSON_IsArray(root))
+      abort();
     /* cJSON keeps the first of duplicate keys; we refuse duplicates, so
      * first == only.  Unknown keys may differ in number, so compare the
      * entries only. */
-    if ((size_t) cJSON_GetArraySize(root) != acl.n) abort();
+    if ((size_t)cJSON_GetArraySize(root) != acl.n)
+      abort();
     for (size_t i = 0; i < acl.n; i++) {
-      const cJSON *o = cJSON_GetArrayItem(root, (int) i);
-      if (!cJSON_IsObject(o)) abort();
+      const cJSON *o = cJSON_GetArrayItem(root, (int)i);
+      if (!cJSON_IsObject(o))
+        abort();
       same_str(o, "method", acl.e[i].method);
       same_str(o, "ch_type", acl.e[i].ch_type);
       same_str(o, "acl", acl.e[i].acl);
@@ -75,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       enum moss_acl_verdict v =
           moss_acl_decide(&acl, u & 1, moss_str_c(methods[m]),
                           moss_str_c("WS_in"), moss_str_c(users[u]), &t);
-      if (v > MOSS_ACL_NOT_CONFIGURED || t.buf == NULL) abort();
+      if (v > MOSS_ACL_NOT_CONFIGURED || t.buf == NULL)
+        abort();
     }
   return 0;
 }

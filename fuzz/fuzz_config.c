@@ -9,6 +9,7 @@
 
 #include "moss/cfg.h"
 #include "moss/log.h"
+#include "moss/priv/cfg_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,15 +21,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     moss_cfg_json_init();
     once = 1;
   }
-  if (size > MOSS_CFG_FILE_MAX) return 0;
+  if (size > MOSS_CFG_FILE_MAX)
+    return 0;
   struct moss_cfg cfg, base;
   moss_cfg_init(&cfg);
   moss_cfg_init(&base);
-  moss_cfg_apply_layer(&cfg, "conf9.json", (const char *) data, size,
+  moss_cfg_apply_layer(&cfg, "conf9.json", (const char *)data, size,
                        "-debug.*,-rpc.http.enable,*", err, sizeof(err));
   cJSON *diff = moss_cfg_diff_json(&cfg, &base);
   cJSON_Delete(diff);
-  cJSON *v = cJSON_ParseWithLength((const char *) data, size);
+  cJSON *v = cJSON_ParseWithLength((const char *)data, size);
   if (v != NULL) {
     struct moss_cfg_status st;
     moss_cfg_apply_set(&cfg, NULL, NULL, v, "-conf_acl,*", &st);

@@ -12,25 +12,24 @@
 #include "moss/alloc.h"
 #include "moss/err.h"
 #include "moss/log.h"
+#include "moss/priv/rpc_json.h"
 #include "moss/rpc.h"
 
 static struct moss_rpc_req *held;
 
 static int fz_send(struct moss_rpc_channel *ch, struct moss_str frame) {
-  (void) ch;
+  (void)ch;
   struct moss_rpc_frame f;
   /* Our own replies must parse, be responses and carry an id. */
-  if (moss_rpc_frame_parse(frame.buf, frame.len, (size_t) -1, &f) !=
-          MOSS_OK ||
-      f.method != NULL || f.id == NULL ||
-      (f.result == NULL && f.error == NULL))
+  if (moss_rpc_frame_parse(frame.buf, frame.len, (size_t)-1, &f) != MOSS_OK ||
+      f.method != NULL || f.id == NULL || (f.result == NULL && f.error == NULL))
     abort();
   moss_rpc_frame_free(&f);
   return 0;
 }
 
 static const char *fz_type(struct moss_rpc_channel *ch) {
-  (void) ch;
+  (void)ch;
   return "WS_in";
 }
 
@@ -43,9 +42,10 @@ static const struct moss_rpc_channel_ops fz_ops = {
 
 static void h_later(struct moss_rpc_req *req, const cJSON *params,
                     void *userdata) {
-  (void) params;
-  (void) userdata;
-  if (held != NULL) moss_rpc_send_error(held, 500, "superseded");
+  (void)params;
+  (void)userdata;
+  if (held != NULL)
+    moss_rpc_send_error(held, 500, "superseded");
   held = req;
 }
 
@@ -55,15 +55,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   moss_log_set_level(MOSS_LL_NONE);
   struct moss_rpc_cfg cfg = {.device_id = "dev", .max_frame_size = 2048};
   struct moss_rpc *rpc = moss_rpc_new(&cfg);
-  if (rpc == NULL) return 0;
+  if (rpc == NULL)
+    return 0;
   moss_rpc_add_handler(rpc, "Later.*", h_later, "{x: %d}", NULL);
   struct moss_rpc_channel *ch = moss_rpc_channel_open(rpc, &fz_ops, NULL);
   if (ch != NULL) {
-    struct moss_str in = {(const char *) data, size};
+    struct moss_str in = {(const char *)data, size};
     moss_rpc_channel_recv(ch, in, NULL);
     const char *nl = memchr(data, '\n', size);
     if (nl != NULL) {
-      size_t mlen = (size_t) (nl - (const char *) data);
+      size_t mlen = (size_t)(nl - (const char *)data);
       moss_rpc_channel_recv_call(ch, moss_str_n(in.buf, mlen),
                                  moss_str_n(nl + 1, size - mlen - 1), NULL);
     }

@@ -35,15 +35,13 @@ static const char crt[] =
     "FgQU+CzNf5wFoLBT8/2kpge86pWK5SAwHwYDVR0jBBgwFoAUX7KXKj9PbHQD+2MV\n"
     "PA9wIRZmHvYwCgYIKoZIzj0EAwIDRwAwRAIgEOodg8/hnimHbSrvSoR/KCXEKuRy\n"
     "2MrwjzewoUE/KNYCIAL10U3kqKroXOX3/kk3LO32kfYxC1q1D5K7PieNToFs\n"
-    "-----END CERTIFICATE-----\n"
-    ;
+    "-----END CERTIFICATE-----\n";
 static const char key[] =
     "-----BEGIN EC PRIVATE KEY-----\n"
     "MHcCAQEEIKDUQffJ8REP9lYipPjx5DqLu89WELicCi/NevHrJta9oAoGCCqGSM49\n"
     "AwEHoUQDQgAE8kkLSCx9DiydaMtIrfF0p+k0NjCRlH6yZdCAaDt6U5p1lZ9sTxk9\n"
     "Eh69nOcdEsLEoTAauaHI6gOh20RTGJXJbw==\n"
-    "-----END EC PRIVATE KEY-----\n"
-    ;
+    "-----END EC PRIVATE KEY-----\n";
 
 struct feed {
   const uint8_t *p;

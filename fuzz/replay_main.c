@@ -25,21 +25,22 @@ static int run_file(const char *path) {
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   fseek(f, 0, SEEK_SET);
-  uint8_t *buf = malloc(n > 0 ? (size_t) n : 1);
-  if (buf == NULL || (n > 0 && fread(buf, 1, (size_t) n, f) != (size_t) n)) {
+  uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
+  if (buf == NULL || (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n)) {
     fclose(f);
     free(buf);
     return -1;
   }
   fclose(f);
-  LLVMFuzzerTestOneInput(buf, (size_t) n);
+  LLVMFuzzerTestOneInput(buf, (size_t)n);
   free(buf);
   return 0;
 }
 
 int main(int argc, char **argv) {
   int ran = 0, bad = 0;
-  if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
+  if (LLVMFuzzerInitialize)
+    LLVMFuzzerInitialize(&argc, &argv);
   for (int i = 1; i < argc; i++) {
     struct stat sb;
     if (stat(argv[i], &sb) != 0) {
@@ -51,12 +52,17 @@ int main(int argc, char **argv) {
       DIR *d = opendir(argv[i]);
       struct dirent *de;
       while (d && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.') continue;
+        if (de->d_name[0] == '.')
+          continue;
         char p[4096];
         snprintf(p, sizeof(p), "%s/%s", argv[i], de->d_name);
-        if (run_file(p) == 0) ran++; else bad++;
+        if (run_file(p) == 0)
+          ran++;
+        else
+          bad++;
       }
-      if (d) closedir(d);
+      if (d)
+        closedir(d);
     } else if (run_file(argv[i]) == 0) {
       ran++;
     } else {

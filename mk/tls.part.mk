@@ -22,3 +22,9 @@ BENCH_DEPS += $(TLS_STOCK_SERVER)
 # The fuzz target drives the server configuration directly (src/tls's
 # private header).
 $(BUILD)/obj/fuzz/fuzz_tls_server.o: CPPFLAGS += -Isrc/tls
+# Programs that use mbedTLS themselves and moss's mbedTLS-typed helpers
+# (CA lookup, verification texts): src/tls/tls_mbedtls.h.  Nothing else
+# gets this path; moss/tls.h has no mbedTLS type.
+$(BUILD)/obj/tools/mos/tool_tls.o: CPPFLAGS += -Isrc/tls
+$(BUILD)/obj/bench/bench_tls.o: CPPFLAGS += -Isrc/tls
+$(call obj,$(wildcard tests/unit/tls/*.c)): CPPFLAGS += -Isrc/tls

@@ -14,7 +14,8 @@ static const char *filter;
 static char tmpdir[256];
 
 void mt_init(int argc, char **argv) {
-  if (argc > 1) filter = argv[1];
+  if (argc > 1)
+    filter = argv[1];
   setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
@@ -26,7 +27,8 @@ static void rm_tmpdir(void) {
   if (tmpdir[0] != '\0') {
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    if (system(cmd) != 0)
+      fprintf(stderr, "could not remove %s\n", tmpdir);
     tmpdir[0] = '\0';
   }
 }
@@ -43,7 +45,8 @@ const char *mt_tmpdir(void) {
 }
 
 void mt_run(const char *name, void (*fn)(void)) {
-  if (filter != NULL && strstr(name, filter) == NULL) return;
+  if (filter != NULL && strstr(name, filter) == NULL)
+    return;
   struct moss_alloc_stats before, after;
   moss_alloc_get_stats(&before);
   cur_failed = 0;
@@ -52,8 +55,8 @@ void mt_run(const char *name, void (*fn)(void)) {
   moss_alloc_get_stats(&after);
   if (!allow_leaks && after.blocks != before.blocks) {
     mt_fail(__FILE__, __LINE__, "%zd block(s), %zd byte(s) leaked",
-            (ssize_t) (after.blocks - before.blocks),
-            (ssize_t) (after.in_use - before.in_use));
+            (ssize_t)(after.blocks - before.blocks),
+            (ssize_t)(after.in_use - before.in_use));
   }
   rm_tmpdir();
   if (cur_failed) {
@@ -80,7 +83,8 @@ void mt_hexdump(const char *label, const void *p, size_t n) {
   printf("  %s (%zu bytes):\n", label, n);
   for (size_t i = 0; i < n && i < 512; i += 16) {
     printf("    %04zx:", i);
-    for (size_t j = i; j < i + 16 && j < n; j++) printf(" %02x", b[j]);
+    for (size_t j = i; j < i + 16 && j < n; j++)
+      printf(" %02x", b[j]);
     printf("\n");
   }
 }

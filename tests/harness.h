@@ -37,24 +37,25 @@ const char *mt_tmpdir(void);
 
 #define MT_RUN(fn) mt_run(#fn, fn)
 
-#define MT_CHECK(x)                                           \
-  do {                                                        \
-    if (!(x)) mt_fail(__FILE__, __LINE__, "check failed: %s", #x); \
+#define MT_CHECK(x)                                        \
+  do {                                                     \
+    if (!(x))                                              \
+      mt_fail(__FILE__, __LINE__, "check failed: %s", #x); \
   } while (0)
 
-#define MT_CHECK_EQ(a, b)                                                \
-  do {                                                                   \
-    long long a_ = (long long) (a), b_ = (long long) (b);                \
-    if (a_ != b_)                                                        \
+#define MT_CHECK_EQ(a, b)                                                    \
+  do {                                                                       \
+    long long a_ = (long long)(a), b_ = (long long)(b);                      \
+    if (a_ != b_)                                                            \
       mt_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, a_, b_); \
   } while (0)
 
-#define MT_CHECK_STR(a, b)                                                 \
-  do {                                                                     \
-    const char *a_ = (a), *b_ = (b);                                       \
-    if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                   \
-      mt_fail(__FILE__, __LINE__, "%s == %s: \"%s\" != \"%s\"", #a, #b,   \
-              a_ ? a_ : "(null)", b_ ? b_ : "(null)");                     \
+#define MT_CHECK_STR(a, b)                                              \
+  do {                                                                  \
+    const char *a_ = (a), *b_ = (b);                                    \
+    if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                \
+      mt_fail(__FILE__, __LINE__, "%s == %s: \"%s\" != \"%s\"", #a, #b, \
+              a_ ? a_ : "(null)", b_ ? b_ : "(null)");                  \
   } while (0)
 
 #define MT_CHECK_MEM(a, b, n)                                          \
@@ -69,12 +70,12 @@ const char *mt_tmpdir(void);
   } while (0)
 
 /* Returns from the test function on failure. */
-#define MT_REQUIRE(x)                                              \
-  do {                                                             \
-    if (!(x)) {                                                    \
-      mt_fail(__FILE__, __LINE__, "requirement failed: %s", #x);   \
-      return;                                                      \
-    }                                                              \
+#define MT_REQUIRE(x)                                            \
+  do {                                                           \
+    if (!(x)) {                                                  \
+      mt_fail(__FILE__, __LINE__, "requirement failed: %s", #x); \
+      return;                                                    \
+    }                                                            \
   } while (0)
 
 #endif

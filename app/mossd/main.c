@@ -17,14 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "moss/alloc.h"
-#include "moss/board.h"
+#include "moss/esp32_sim.h"
 #include "moss/err.h"
 #include "moss/ev.h"
 #include "moss/log.h"
+#include "moss/port_registry.h"
 #include "moss/rt.h"
 
 #define MAX_SETS 64
@@ -33,48 +33,28 @@ static char reg_path[1200];
 static char uart_abs[PATH_MAX + 16];
 
 static void usage(void) {
-  fprintf(stderr,
-          "usage: mossd [--board esp32-sim] [--state DIR] [--set key=value]...\n"
-          "             [--port-map DEV=HOST,...] [--log-level N] [--fw BUNDLE]\n"
-          "             [--flash-size BYTES] [--mac HEX12] [--ram BYTES]\n");
-}
-
-/* Where mos looks for running devices (mos-cli.md §2.1). */
-static int registry_dir(char *out, size_t n) {
-  const char *xdg = getenv("XDG_RUNTIME_DIR");
-  int w;
-  if (xdg != NULL && *xdg != '\0') {
-    w = snprintf(out, n, "%s/moss", xdg);
-    if (w < 0 || (size_t) w >= n) return -1;
-    mkdir(out, 0700);
-    w = snprintf(out, n, "%s/moss/ports", xdg);
-  } else {
-    const char *tmp = getenv("TMPDIR");
-    w = snprintf(out, n, "%s/moss-%u", tmp && *tmp ? tmp : "/tmp",
-                 (unsigned) getuid());
-    if (w < 0 || (size_t) w >= n) return -1;
-    mkdir(out, 0700);
-    w = snprintf(out, n, "%s/moss-%u/ports", tmp && *tmp ? tmp : "/tmp",
-                 (unsigned) getuid());
-  }
-  if (w < 0 || (size_t) w >= n) return -1;
-  mkdir(out, 0700);
-  return 0;
+  fprintf(
+      stderr,
+      "usage: mossd [--board esp32-sim] [--state DIR] [--set key=value]...\n"
+      "             [--port-map DEV=HOST,...] [--log-level N] [--fw BUNDLE]\n"
+      "             [--flash-size BYTES] [--mac HEX12] [--ram BYTES]\n");
 }
 
 static void registry_write(const char *http) {
-  if (reg_path[0] == '\0') return;
+  if (reg_path[0] == '\0')
+    return;
   char tmp[1300];
   snprintf(tmp, sizeof(tmp), "%s.tmp", reg_path);
   FILE *f = fopen(tmp, "w");
-  if (f == NULL) return;
+  if (f == NULL)
+    return;
   fprintf(f, "uart=%s\nhttp=%s\n", uart_abs, http ? http : "");
   fclose(f);
   rename(tmp, reg_path);
 }
 
 static void on_endpoint(void *arg, const struct moss_rt_endpoint *ep) {
-  (void) arg;
+  (void)arg;
   bool up = ep->state == MOSS_RT_SRV_RUNNING;
   if (up)
     printf("%s: %s\n", ep->what, ep->addr);
@@ -83,7 +63,8 @@ static void on_endpoint(void *arg, const struct moss_rt_endpoint *ep) {
   else
     printf("%s: disabled\n", ep->what);
   fflush(stdout);
-  if (strcmp(ep->what, "HTTP") == 0) registry_write(up ? ep->addr : "");
+  if (strcmp(ep->what, "HTTP") == 0)
+    registry_write(up ? ep->addr : "");
 }
 
 int main(int argc, char **argv) {
@@ -98,13 +79,20 @@ int main(int argc, char **argv) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define ARG(name) (strcmp(a, name) == 0 && v != NULL && ++i)
-    if (ARG("--board")) board_name = v;
-    else if (ARG("--state")) state = v;
-    else if (ARG("--port-map")) port_map = v;
-    else if (ARG("--fw")) fw = v;
-    else if (ARG("--mac")) mac = v;
-    else if (ARG("--flash-size")) flash_size = strtoul(v, NULL, 0);
-    else if (ARG("--ram")) ram = strtoul(v, NULL, 0);
+    if (ARG("--board"))
+      board_name = v;
+    else if (ARG("--state"))
+      state = v;
+    else if (ARG("--port-map"))
+      port_map = v;
+    else if (ARG("--fw"))
+      fw = v;
+    else if (ARG("--mac"))
+      mac = v;
+    else if (ARG("--flash-size"))
+      flash_size = strtoul(v, NULL, 0);
+    else if (ARG("--ram"))
+      ram = strtoul(v, NULL, 0);
     else if (ARG("--set")) {
       if (nsets == MAX_SETS) {
         fprintf(stderr, "mossd: too many --set\n");
@@ -112,10 +100,11 @@ int main(int argc, char **argv) {
       }
       sets[nsets++] = v;
     } else if (ARG("--log-level")) {
-      if (nsets == MAX_SETS) return 2;
+      if (nsets == MAX_SETS)
+        return 2;
       snprintf(loglvl, sizeof(loglvl), "debug.level=%s", v);
       sets[nsets++] = loglvl;
-      moss_log_set_level((enum moss_log_level) atoi(v));
+      moss_log_set_level((enum moss_log_level)atoi(v));
     } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       usage();
       return 0;
@@ -143,60 +132,58 @@ int main(int argc, char **argv) {
       ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
       exe[n > 0 ? n : 0] = '\0';
       char *slash = strrchr(exe, '/');
-      if (slash) *slash = '\0';
+      if (slash)
+        *slash = '\0';
       snprintf(fwbuf, sizeof(fwbuf), "%s/../fw.zip", exe);
     }
     fw = fwbuf;
   }
 
   moss_alloc_set_budget(ram);
-  struct moss_board board;
-  struct moss_board_opts bo = {state, fw, (uint32_t) flash_size, mac, true};
-  int rc = moss_board_open(&board, &bo);
+  struct moss_ev *ev = NULL;
+  int rc = moss_ev_new(&ev, NULL);
+  if (rc == MOSS_OK)
+    rc = moss_ev_catch_signals(ev, NULL, NULL);
+  if (rc != MOSS_OK) {
+    fprintf(stderr, "mossd: event loop: %s\n", moss_strerror(rc));
+    moss_ev_free(ev);
+    return 1;
+  }
+  struct moss_esp32_sim sim;
+  struct moss_esp32_sim_opts bo = {state, fw, (uint32_t)flash_size, mac, true};
+  rc = moss_esp32_sim_open(&sim, ev, &bo, ram);
   if (rc != MOSS_OK) {
     fprintf(stderr, "mossd: cannot start the board: %s\n", moss_strerror(rc));
-    moss_board_close(&board);
+    moss_esp32_sim_close(&sim);
+    moss_ev_free(ev);
     return 1;
   }
   char link[1200];
   snprintf(link, sizeof(link), "%s/uart", state);
   if (realpath(link, uart_abs) == NULL)
-    snprintf(uart_abs, sizeof(uart_abs), "%s", board.pty.name);
+    snprintf(uart_abs, sizeof(uart_abs), "%s", sim.pty.name);
   /* Register the link (stable across restarts), not the pts node. */
   char sd[PATH_MAX];
   if (realpath(state, sd) != NULL)
     snprintf(uart_abs, sizeof(uart_abs), "%s/uart", sd);
-  if (registry_dir(reg_path, sizeof(reg_path) - 16) == 0) {
+  if (moss_port_registry_dir(reg_path, sizeof(reg_path) - 16, true) ==
+      MOSS_OK) {
     size_t l = strlen(reg_path);
-    snprintf(reg_path + l, sizeof(reg_path) - l, "/%ld", (long) getpid());
+    snprintf(reg_path + l, sizeof(reg_path) - l, "/%ld", (long)getpid());
     registry_write("");
   } else {
     reg_path[0] = '\0';
   }
 
-  struct moss_ev *ev = NULL;
-  rc = moss_ev_new(&ev, NULL);
-  if (rc == MOSS_OK) rc = moss_ev_catch_signals(ev, NULL, NULL);
-  if (rc != MOSS_OK) {
-    fprintf(stderr, "mossd: event loop: %s\n", moss_strerror(rc));
-    moss_board_close(&board);
-    return 1;
-  }
   struct moss_rt_opts ro = {sets, nsets, port_map, on_endpoint, NULL};
   int exit_code = 0;
   for (;;) {
-    /* esp32-sim has no secure element model yet (has_se false). */
-    struct moss_rt_board rb = {board.fs,       board.boot.fs_size,
-                               board.pty.master, {0},
-                               &board.boot.app, "esp32",
-                               ram,             false};
-    memcpy(rb.mac, board.mac, 6);
     /* Every boot tells where the device is: the UART first (it is up
      * before any server), then each server as it starts. */
-    printf("UART: %s\n", board.pty.name);
+    printf("UART: %s\n", sim.pty.name);
     fflush(stdout);
     struct moss_rt *rt = NULL;
-    rc = moss_rt_start(&rt, ev, &rb, &ro);
+    rc = moss_rt_start(&rt, ev, &sim.board, &ro);
     if (rc != MOSS_OK) {
       fprintf(stderr, "mossd: cannot start: %s\n", moss_strerror(rc));
       exit_code = 1;
@@ -205,19 +192,17 @@ int main(int argc, char **argv) {
     moss_ev_run(ev);
     bool reboot = moss_rt_reboot_pending(rt);
     moss_rt_stop(rt);
-    if (!reboot) break;
+    if (!reboot)
+      break;
     /* Let the loop finish closing what the runtime closed. */
     moss_ev_restart(ev);
     moss_ev_run_once(ev, 0);
-    if (moss_board_remount(&board) != MOSS_OK) {
-      exit_code = 1;
-      break;
-    }
   }
   if (moss_ev_last_signal(ev) != 0)
     MOSS_LOG_I("mossd", "exiting on signal %d", moss_ev_last_signal(ev));
+  moss_esp32_sim_close(&sim);
   moss_ev_free(ev);
-  moss_board_close(&board);
-  if (reg_path[0] != '\0') unlink(reg_path);
+  if (reg_path[0] != '\0')
+    unlink(reg_path);
   return exit_code;
 }

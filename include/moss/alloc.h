@@ -49,12 +49,12 @@ enum moss_subsys {
 #define MOSS_ALLOC_DEFAULT_BUDGET (320u * 1024u)
 
 struct moss_alloc_stats {
-  size_t budget;          /* 0 = unlimited */
-  size_t in_use;          /* bytes charged now (payload + overhead) */
-  size_t peak;            /* highest in_use since the last reset */
-  size_t min_free;        /* lowest budget - in_use seen (budget set) */
-  size_t blocks;          /* live blocks */
-  size_t failures;        /* allocations refused (budget or host OOM) */
+  size_t budget;                 /* 0 = unlimited */
+  size_t in_use;                 /* bytes charged now (payload + overhead) */
+  size_t peak;                   /* highest in_use since the last reset */
+  size_t min_free;               /* lowest budget - in_use seen (budget set) */
+  size_t blocks;                 /* live blocks */
+  size_t failures;               /* allocations refused (budget or host OOM) */
   size_t by_sub[MOSS_SUB_COUNT]; /* in_use split by subsystem */
 };
 

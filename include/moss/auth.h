@@ -1,8 +1,10 @@
 /*
  * moss/auth.h - Digest authentication and RPC ACLs (spec rpc.md §5, §6;
  * http.md §2).  Pure code: no file or socket I/O, no logging, no heap in
- * any check path.  The runtime reads files, keeps the clock and talks to
- * peers; this module decides.
+ * any check path.  Its users read files, keep the clock and talk to
+ * peers (moss/http_auth.h: nonces, throttle, password files, HTTP
+ * Authorization; moss/rpc_authz.h: the RPC authorizer); this module
+ * decides.
  *
  * Parts:
  *   1. Hashes (MD5 / SHA-256 as lower-case hex) and the Digest response.
@@ -26,9 +28,9 @@
  *      heap-free parser with exact line:column errors (§6.5) into a
  *      caller-owned struct moss_acl, and the decision table of §6.4.
  *
- * ---- How the runtime uses it (RPC authorizer, moss_rpc_authorize_fn) ---
+ * ---- How the device uses it (src/rpc/rpc_authz.c, src/http/http_auth.c) -
  *
- * Process-wide state, owned by the runtime, kept across requests:
+ * Process-wide state (struct moss_http_auth), kept across requests:
  *   struct moss_nonce_table nonces;  moss_nonce_init(&nonces, NULL, NULL);
  *   struct moss_auth_throttle fails; moss_auth_throttle_init(&fails);
  * Per request (rpc.acl*, rpc.auth_* are re-read every time, §2.6):
@@ -44,10 +46,13 @@
  *      ch_type, user, &acl_text); copy acl_text into out->acl.
  *   3. ALLOW -> run; DENY -> 403 "unauthorized"; NOT_CONFIGURED -> 500
  *      MOSS_ACL_MSG_NOT_CONFIGURED; NEED_USER -> step 4.
- *   4. No frame->auth -> 401 challenge: moss_nonce_issue(), then
- *      moss_digest_challenge_json() as out->message, code 401.
- *      Otherwise moss_digest_creds_from_json(frame->auth, &c, &why)
- *      (error -> 400 "bad request"), moss_digest_check(&c, realm, algo,
+ *   4. No frame->auth -> 401 challenge: moss_nonce_issue(), handed to
+ *      the RPC core as a struct moss_rpc_challenge (it writes
+ *      moss_digest_challenge_json() into the error frame, or lets an HTTP
+ *      channel answer with moss_digest_challenge_header()).  Otherwise
+ *      moss_digest_creds_from_json(frame->auth, &c, &why)
+ *      (moss/priv/auth_json.h; error -> 400 "bad request"),
+ *      moss_digest_check(&c, realm, algo,
  *      MOSS_STR_NULL, MOSS_STR_NULL) (non-OK -> 400 "bad request" with
  *      the log line named in enum moss_digest_status).
  *   5. Password file: moss_htdigest_scan_init(&s, algo, c.username,
@@ -62,7 +67,8 @@
  *      long to hold the reply), new 401 challenge as in step 4.
  *
  * HTTP /rpc (channel "HTTP") and the WebSocket upgrade of /rpc: the glue
- * runs the same steps with the request's Authorization header:
+ * (moss_http_auth_check) runs the same steps with the request's
+ * Authorization header:
  * moss_digest_parse_authorization() (MOSS_ERR_NOENT = not a Digest header:
  * treat as absent; MOSS_ERR_PARSE -> HTTP 400), moss_digest_check() with
  * the HTTP method and request-target (uri must equal it), steps 5-6 with
@@ -86,8 +92,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cJSON.h>
 
 #include "moss/util.h"
 
@@ -121,8 +125,7 @@ int moss_digest_hash_hex(enum moss_digest_algo algo,
 int moss_digest_response(enum moss_digest_algo algo, struct moss_str ha1,
                          struct moss_str nonce, struct moss_str nc,
                          struct moss_str cnonce, struct moss_str method,
-                         struct moss_str uri,
-                         char out[MOSS_DIGEST_HEX_MAX]);
+                         struct moss_str uri, char out[MOSS_DIGEST_HEX_MAX]);
 
 /* ---- 2. Credentials ------------------------------------------------------ */
 
@@ -138,18 +141,18 @@ int moss_digest_response(enum moss_digest_algo algo, struct moss_str ha1,
 /* Credentials from a frame's "auth" or an Authorization header.  Every
  * string is a NUL-terminated copy (unescaped), "" when absent. */
 struct moss_digest_creds {
-  bool http;  /* from an HTTP header: HA2 uses method and uri */
+  bool http; /* from an HTTP header: HA2 uses method and uri */
   /* algorithm as named; MD5 when absent.  algo_ok is false when the
    * client named anything other than MD5 / SHA-256 (e.g. MD5-sess). */
   enum moss_digest_algo algo;
   bool algo_ok;
   char username[MOSS_DIGEST_USER_MAX];
   char realm[MOSS_DIGEST_REALM_MAX];
-  char nonce[MOSS_DIGEST_NONCE_MAX];   /* text as it enters the hash */
+  char nonce[MOSS_DIGEST_NONCE_MAX]; /* text as it enters the hash */
   char cnonce[MOSS_DIGEST_CNONCE_MAX];
-  char nc[MOSS_DIGEST_NC_MAX];         /* frame: decimal; HTTP: 8 hex */
-  char uri[MOSS_DIGEST_URI_MAX];       /* HTTP only */
-  char response[MOSS_DIGEST_HEX_MAX];  /* hex as sent (any case) */
+  char nc[MOSS_DIGEST_NC_MAX];        /* frame: decimal; HTTP: 8 hex */
+  char uri[MOSS_DIGEST_URI_MAX];      /* HTTP only */
+  char response[MOSS_DIGEST_HEX_MAX]; /* hex as sent (any case) */
   /* nonce_value: the nonce parsed as the table stores it (frame:
    * decimal, HTTP: hex); 0 when the text is no nonce of ours, which the
    * table never holds.  nc_value: the counter (>= 1). */
@@ -157,17 +160,8 @@ struct moss_digest_creds {
   uint32_t nc_value;
 };
 
-/* The frame's "auth" value (any cJSON, NULL = absent) -> c.  Rules of
- * §5.2: realm, username, nonce, cnonce, response required and non-empty;
- * nonce and cnonce integers (printed in decimal; integral, |v| <= 2^53)
- * or strings used verbatim; nc an integer 1..2^32-1, absent = 1;
- * algorithm a string; opaque ignored.  response must be hex (its length
- * is checked by moss_digest_check, which knows the configured algo).
- * Returns MOSS_OK, or MOSS_ERR_PARSE with *why (static text, may be NULL)
- * naming the problem, e.g. "missing response".  c is always initialised. */
-int moss_digest_creds_from_json(const cJSON *auth,
-                                struct moss_digest_creds *c,
-                                const char **why);
+/* The frame's "auth" object -> credentials: moss_digest_creds_from_json()
+ * in moss/priv/auth_json.h (it takes a cJSON value). */
 
 /* An Authorization header value ("Digest username=\"joe\", ...", without
  * the header name) -> c.  RFC 7616 / RFC 7235 syntax: auth-param = token
@@ -303,22 +297,21 @@ void moss_nonce_clear(struct moss_nonce_table *t);
  * (buf then holds ""); MOSS_ERR_INVAL for realm NULL.  256 bytes hold it
  * for realms up to ~150 bytes (MOSS_RPC_AUTHZ_MSG_MAX). */
 int moss_digest_challenge_json(char *buf, size_t size, uint64_t nonce,
-                               const char *realm,
-                               enum moss_digest_algo algo);
+                               const char *realm, enum moss_digest_algo algo);
 /* WWW-Authenticate header value (§5.5):
  *   Digest realm="myproduct", qop="auth", nonce="5f3c1a2b", algorithm=MD5
  * with ", stale=true" appended when stale; the nonce in lower-case hex,
  * the realm as an RFC 7230 quoted-string.  Returns as above. */
 int moss_digest_challenge_header(char *buf, size_t size, uint64_t nonce,
-                                 const char *realm,
-                                 enum moss_digest_algo algo, bool stale);
+                                 const char *realm, enum moss_digest_algo algo,
+                                 bool stale);
 
 /* A challenge as a client (mos) sees it. */
 struct moss_digest_challenge {
   enum moss_digest_algo algo; /* MD5 when absent */
   bool stale;
   char realm[MOSS_DIGEST_REALM_MAX];
-  char nonce[MOSS_DIGEST_NONCE_MAX]; /* text to echo and hash */
+  char nonce[MOSS_DIGEST_NONCE_MAX];   /* text to echo and hash */
   char opaque[MOSS_DIGEST_CNONCE_MAX]; /* "" when absent */
 };
 /* WWW-Authenticate value -> ch.  Requires scheme Digest, realm, nonce;
@@ -369,14 +362,14 @@ struct moss_htdigest_scan {
   enum moss_digest_algo algo;
   char user[MOSS_DIGEST_USER_MAX];
   char realm[MOSS_DIGEST_REALM_MAX];
-  bool want;       /* user/realm given */
+  bool want; /* user/realm given */
   char line[MOSS_HTDIGEST_LINE_MAX + 1];
   size_t len;      /* bytes of the current line in line[] */
   bool overlong;   /* current line exceeded the cap */
   unsigned lineno; /* current line, 1-based */
   bool found;
   char ha1[MOSS_DIGEST_HEX_MAX]; /* lower-cased */
-  int err;         /* sticky: MOSS_OK or MOSS_ERR_PARSE */
+  int err;                       /* sticky: MOSS_OK or MOSS_ERR_PARSE */
   struct moss_auth_file_error error;
 };
 
@@ -445,9 +438,8 @@ void moss_auth_throttle_init(struct moss_auth_throttle *t);
  * *count (may be NULL) gets the failures in a row, for a WARN such as
  * "5 failed logins from 10.0.0.7" (the runtime logs at every power of
  * two, so a flood cannot flood the log). */
-uint32_t moss_auth_throttle_fail(struct moss_auth_throttle *t,
-                                 const char *peer, uint64_t now_ms,
-                                 uint32_t *count);
+uint32_t moss_auth_throttle_fail(struct moss_auth_throttle *t, const char *peer,
+                                 uint64_t now_ms, uint32_t *count);
 /* The delay a new failure would get now, without recording one. */
 uint32_t moss_auth_throttle_delay(const struct moss_auth_throttle *t,
                                   const char *peer, uint64_t now_ms);
@@ -456,8 +448,7 @@ uint32_t moss_auth_throttle_delay(const struct moss_auth_throttle *t,
 uint32_t moss_auth_throttle_wait(const struct moss_auth_throttle *t,
                                  const char *peer, uint64_t now_ms);
 /* Successful login: forget the peer's failures. */
-void moss_auth_throttle_success(struct moss_auth_throttle *t,
-                                const char *peer);
+void moss_auth_throttle_success(struct moss_auth_throttle *t, const char *peer);
 
 /* ---- 7. ACL -------------------------------------------------------------- */
 
@@ -549,12 +540,9 @@ enum moss_acl_verdict {
  * *acl_text (may be NULL) gets the text for the log line: the entry's
  * acl string (borrowed from acl), or the static "*" (no ACL, no auth),
  * "<any user>" (no ACL, auth configured), "<no match>". */
-enum moss_acl_verdict moss_acl_decide(const struct moss_acl *acl,
-                                      bool auth_configured,
-                                      struct moss_str method,
-                                      struct moss_str ch_type,
-                                      struct moss_str user,
-                                      struct moss_str *acl_text);
+enum moss_acl_verdict moss_acl_decide(
+    const struct moss_acl *acl, bool auth_configured, struct moss_str method,
+    struct moss_str ch_type, struct moss_str user, struct moss_str *acl_text);
 
 /* The entry that decides for (method, ch_type) by the rule above: the
  * index into acl->e of the first entry whose method glob and ch_type

@@ -12,10 +12,10 @@
 
 /* Writes a NUL-terminated string; *olen = length without NUL.
  * MOSS_ERR_TOOBIG if dst is too small. */
-int moss_base64_encode(char *dst, size_t dstsz, size_t *olen,
-                       const void *src, size_t n);
+int moss_base64_encode(char *dst, size_t dstsz, size_t *olen, const void *src,
+                       size_t n);
 /* MOSS_ERR_PARSE on invalid input, MOSS_ERR_TOOBIG if dst is too small. */
-int moss_base64_decode(void *dst, size_t dstsz, size_t *olen,
-                       const char *src, size_t n);
+int moss_base64_decode(void *dst, size_t dstsz, size_t *olen, const char *src,
+                       size_t n);
 
 #endif

@@ -1,57 +1,63 @@
 /*
- * moss/board.h - the esp32-sim board: a virtual ESP32 module whose state
- * lives in a directory.
+ * moss/board.h - what a board hands the runtime: the contract a port
+ * implements (DESIGN.md, "Layers").
  *
- *   DIR/flash.bin        4 MB NOR flash image (emu/flash_emu.c)
- *   DIR/flash.bin.wear   erase counts per sector
- *   DIR/mac              the module's MAC, chosen when DIR is created
- *   DIR/uart             symlink to the UART's pseudo-terminal
+ * A board owns the hardware and its host wiring (files, descriptors,
+ * emulators) and gives rt interfaces only: the UART as a connection on the
+ * event loop, the filesystem partition as a struct moss_flash (the raw
+ * partition window, or the flash-encryption layer stacked on it), and
+ * slots for the eFuse controller, the secure element's bus and the ROM
+ * loader.  rt never sees a descriptor, a termios or a host path.
  *
- * moss_board_open(): a new DIR gets a fresh flash written from the
- * firmware bundle (as a factory would), then the boot checks run
- * (bootloader, partition table, app image) and the filesystem partition
- * fs_0 is mounted.  moss_board_remount() is the flash side of a reboot.
+ * Lifecycle: the board is opened before the first moss_rt_start() and
+ * closed after the last moss_rt_stop(); a reboot is rt stop + start over
+ * the same board.  Everything a struct moss_board points to is owned by
+ * the board and outlives every runtime started on it.  rt borrows:
+ *   - uart: rt sets its handlers while it runs and pauses it at stop, so
+ *     bytes that arrive during a reboot wait for the next runtime;
+ *   - fs.flash: rt mounts the filesystem at start, unmounts at stop.
+ * A slot left NULL means the board has no such part.
  *
- * Ownership: struct moss_board is caller-owned; everything it points to
- * is owned by it until moss_board_close().
+ * Boards: esp32-sim (moss/esp32_sim.h), a virtual ESP32 module.
  */
 #ifndef MOSS_BOARD_H
 #define MOSS_BOARD_H
 
-#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "moss/board_flash.h"
+#include "moss/conn.h"
 #include "moss/flash.h"
-#include "moss/flash_emu.h"
-#include "moss/fs.h"
-#include "moss/port_pty.h"
+#include "moss/fwimg.h"
 
-struct moss_board_opts {
-  const char *state_dir; /* created if missing */
-  const char *fw_path;   /* bundle used when the flash is new */
-  uint32_t flash_size;   /* for a new flash.bin: 2, 4, 8 or 16 MB */
-  const char *mac;       /* "240ac40031bc" for a new state; NULL: random */
-  bool uart;             /* create the PTY */
+/* Interfaces of parts that boards will provide (declared by their
+ * modules; a board without the part leaves the slot NULL). */
+struct moss_efuse_ops;    /* ESP32 eFuse controller */
+struct moss_se_transport; /* secure element (ATECC608A) bus */
+
+/* The filesystem partition as the device sees it. */
+struct moss_board_fs {
+  const struct moss_flash *flash; /* top of the flash stack */
+  const char *label;              /* "fs_0", for log lines */
+  uint32_t offset;                /* partition address on the chip, for logs */
 };
 
 struct moss_board {
-  char state_dir[1024];
-  struct moss_flash_emu *emu;
-  struct moss_boot_info boot;
-  struct moss_flash_part fs_part;
-  struct moss_fs *fs;
-  struct moss_port_pty pty;
-  bool has_pty;
+  const char *name; /* "esp32-sim" */
+  const char *arch; /* "esp32" (Sys.GetInfo) */
   uint8_t mac[6];
+  size_t ram_size;                 /* the heap budget (Sys.GetInfo) */
+  const struct moss_app_desc *app; /* the booted firmware, may be NULL */
+  struct moss_board_fs fs;
+  struct moss_conn *uart; /* NULL: no UART */
+  const struct moss_efuse_ops *efuse;
+  void *efuse_ctx;
+  const struct moss_se_transport *se;
+  void *se_ctx;
+  /* Download mode: hand the UART to the ROM serial loader.  NULL: the
+   * board has none. */
+  int (*rom_loader)(void *ctx, struct moss_conn *uart);
+  void *rom_loader_ctx;
 };
-
-/* Errors are logged with the cure; MOSS_ERR_IO (state dir, files),
- * MOSS_ERR_CORRUPT (boot failed), or the factory flash's errors. */
-int moss_board_open(struct moss_board *b, const struct moss_board_opts *o);
-/* Unmount and mount the filesystem again (a reboot). */
-int moss_board_remount(struct moss_board *b);
-/* NULL-safe on a zeroed struct. */
-void moss_board_close(struct moss_board *b);
 
 #endif

@@ -18,10 +18,10 @@
 #include "moss/alloc.h"
 
 struct moss_buf {
-  uint8_t *buf;   /* NULL while empty and released */
-  size_t len;     /* bytes of data */
-  size_t size;    /* bytes allocated */
-  size_t cap;     /* hard cap on size */
+  uint8_t *buf; /* NULL while empty and released */
+  size_t len;   /* bytes of data */
+  size_t size;  /* bytes allocated */
+  size_t cap;   /* hard cap on size */
   enum moss_subsys sub;
 };
 

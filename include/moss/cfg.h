@@ -22,6 +22,7 @@
  *   moss_cfg_load_boot(&cfg, &env);           layers conf1..conf9 (§3)
  *   ... cfg.http.listen_addr, moss_cfg_get_int(&cfg, "rpc.auth_algo") ...
  *   moss_cfg_rpc_set(&cfg, &env, params, &res, &st);   Config.Set glue
+ *                                  (moss/priv/cfg_json.h)
  *   moss_cfg_free(&cfg);                      back to defaults, no heap
  *
  * File access goes through struct moss_cfg_fs (callbacks), so the module
@@ -46,8 +47,6 @@
 
 #include "moss/cfg_schema.h" /* generated: struct moss_cfg */
 
-struct cJSON;
-
 /* ---- schema ------------------------------------------------------------ */
 
 enum moss_cfg_type {
@@ -63,19 +62,19 @@ enum moss_cfg_type {
 
 /* One schema entry (generated; const, lives in flash on a device). */
 struct moss_cfg_desc {
-  const char *path;        /* dotted: "http.listen_addr" */
-  uint16_t name_off;       /* path + name_off = last component */
-  uint8_t type;            /* enum moss_cfg_type */
-  uint8_t flags;           /* MOSS_CFG_F_* */
-  uint16_t depth;          /* 0 for top-level keys */
-  uint16_t end;            /* objects: index one past the last descendant */
-  int16_t alias_of;        /* >= 0: no storage, the index of the real key */
-  uint32_t offset;         /* of the field in struct moss_cfg (leaves) */
+  const char *path;  /* dotted: "http.listen_addr" */
+  uint16_t name_off; /* path + name_off = last component */
+  uint8_t type;      /* enum moss_cfg_type */
+  uint8_t flags;     /* MOSS_CFG_F_* */
+  uint16_t depth;    /* 0 for top-level keys */
+  uint16_t end;      /* objects: index one past the last descendant */
+  int16_t alias_of;  /* >= 0: no storage, the index of the real key */
+  uint32_t offset;   /* of the field in struct moss_cfg (leaves) */
   union {
     bool b;
     int32_t i;
     double d;
-    const char *s;         /* NULL for "" */
+    const char *s; /* NULL for "" */
   } def;
 };
 
@@ -122,24 +121,16 @@ int moss_cfg_set_str(struct moss_cfg *cfg, const char *path, const char *v);
  * spelling decides.  No heap. */
 bool moss_cfg_acl_allows(const char *acl, int idx);
 /* Same for an arbitrary dotted path (no alias handling). */
-bool moss_cfg_acl_allows_path(const char *acl, const char *path,
-                              size_t len);
+bool moss_cfg_acl_allows_path(const char *acl, const char *path, size_t len);
 
 /* ---- JSON ---------------------------------------------------------------- */
 
 /* Route cJSON's allocations to moss_alloc(MOSS_SUB_JSON).  Idempotent. */
 void moss_cfg_json_init(void);
 
-/* The subtree or scalar at key (NULL or "" = whole tree) as a new cJSON
- * value the caller frees with cJSON_Delete; schema order; unset strings as
- * "".  NULL if key is unknown or on NOMEM (*err says which when err is not
- * NULL: MOSS_ERR_NOENT / MOSS_ERR_NOMEM). */
-struct cJSON *moss_cfg_to_json(const struct moss_cfg *cfg, const char *key,
-                               int *err);
-/* Only the leaves of cfg that differ from base, as a sparse object (the
- * content of a saved layer).  Aliases are never written.  NULL on NOMEM. */
-struct cJSON *moss_cfg_diff_json(const struct moss_cfg *cfg,
-                                 const struct moss_cfg *base);
+/* The tree as cJSON (moss_cfg_to_json, moss_cfg_diff_json) and the
+ * Config.* logic over cJSON params are declared in moss/priv/cfg_json.h,
+ * so that this header names no JSON library type. */
 
 /* ---- layers (§3) --------------------------------------------------------- */
 
@@ -180,7 +171,7 @@ typedef bool moss_cfg_validate_fn(void *arg, const struct moss_cfg *cand,
  * struct the integrator fills once; all pointers borrowed for the call. */
 struct moss_cfg_env {
   const struct moss_cfg_fs *fs;
-  const uint8_t *mac;          /* 6 bytes for '?' expansion, or NULL */
+  const uint8_t *mac;             /* 6 bytes for '?' expansion, or NULL */
   moss_cfg_validate_fn *validate; /* NULL: no validation */
   void *validate_arg;
 };
@@ -239,36 +230,7 @@ struct moss_cfg_status {
   char msg[MOSS_CFG_MSG_MAX];
 };
 
-/* Config.Get {key?, level?}: *result = new cJSON (caller deletes) on
- * success.  level absent or -1 (or 9) = running tree; 0..8 = layers only.
- * Returns MOSS_OK, or <0 with st filled (404 invalid config key,
- * 400 failed to load config, 500 out of memory). */
-int moss_cfg_rpc_get(const struct moss_cfg *running,
-                     const struct moss_cfg_env *env,
-                     const struct cJSON *params, struct cJSON **result,
-                     struct moss_cfg_status *st);
-
-/* Config.Set {config|value, key?, level?, save?, try_once?, reboot?}.
- * Applies all keys or none; *result = {"saved":bool}; *reboot (may be
- * NULL) = the caller should reboot 500 ms after replying (reboot with
- * save).  Errors per config.md §5.2 in st. */
-int moss_cfg_rpc_set(struct moss_cfg *running, const struct moss_cfg_env *env,
-                     const struct cJSON *params, struct cJSON **result,
-                     bool *reboot, struct moss_cfg_status *st);
-
-/* Config.Save {try_once?, reboot?}: *result = {"saved":true}; logs
- * "Saved to conf9.json".  Failure: code -1 "error saving config: <why>". */
-int moss_cfg_rpc_save(const struct moss_cfg *running,
-                      const struct moss_cfg_env *env,
-                      const struct cJSON *params, struct cJSON **result,
-                      bool *reboot, struct moss_cfg_status *st);
-
-/* The core of Config.Set without RPC parameter parsing: apply value
- * (relative to key, NULL/"" = root) to cfg atomically, checking unknown
- * keys, types, alias consistency, conf_acl (acl; NULL = allow all) and,
- * with env->validate, security files. */
-int moss_cfg_apply_set(struct moss_cfg *cfg, const struct moss_cfg_env *env,
-                       const char *key, const struct cJSON *value,
-                       const char *acl, struct moss_cfg_status *st);
+/* The RPC logic itself, moss_cfg_rpc_get / _set / _save and
+ * moss_cfg_apply_set, takes cJSON params: moss/priv/cfg_json.h. */
 
 #endif

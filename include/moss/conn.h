@@ -103,6 +103,11 @@ struct moss_conn_opts {
    * values model the device's lwIP windows (~5.7 KB on ESP32) and make
    * backpressure visible on loopback.  Listeners pass it on. */
   uint32_t sock_buf;
+  /* moss_conn_from_fd() on a serial line (a UART's PTY): when a send does
+   * not fit because nobody reads the line, the unsent output is dropped
+   * (queued and in the port: moss_port_discard_output) to make room for
+   * the new, as a UART overruns, instead of refusing the new bytes. */
+  bool overrun;
 };
 
 typedef void moss_conn_accept_fn(struct moss_conn *l, struct moss_conn *c);

@@ -46,8 +46,8 @@ struct moss_flash {
  * then the layer's op.  len 0 is a no-op returning MOSS_OK. */
 int moss_flash_read(const struct moss_flash *f, uint32_t off, void *buf,
                     size_t len);
-int moss_flash_write(const struct moss_flash *f, uint32_t off,
-                     const void *buf, size_t len);
+int moss_flash_write(const struct moss_flash *f, uint32_t off, const void *buf,
+                     size_t len);
 int moss_flash_erase(const struct moss_flash *f, uint32_t off, size_t len);
 
 /* A window [base, base+size) of a parent flash, e.g. a partition.

@@ -4,7 +4,8 @@
  *
  * The server parses requests (moss/http_parse.h), collects
  * Content-Length bodies, and hands each complete request to one handler
- * function; routing (/rpc, /upload, files) is the handler's business.  The
+ * function; routing (/rpc, /upload, files) is the handler's business
+ * (the device's handler is a router, moss/http_router.h).  The
  * handler answers exactly once, now or later, with moss_http_reply(),
  * moss_http_reply_stream() or moss_http_ws_upgrade().  Until it has, the
  * next pipelined request waits in the connection's buffer.
@@ -53,19 +54,18 @@ typedef void moss_http_handler_fn(void *arg, struct moss_http_conn *hc,
 
 /* Creates a listener for addr ("ip:port", ":port", "port"); NULL
  * (default) uses moss_conn_listen.  The TLS layer provides its own. */
-typedef int moss_http_listen_fn(void *arg, struct moss_ev *ev,
-                                const char *addr,
+typedef int moss_http_listen_fn(void *arg, struct moss_ev *ev, const char *addr,
                                 const struct moss_conn_opts *o,
-                                const struct moss_conn_handlers *h,
-                                void *user, struct moss_conn **out,
-                                char *why, size_t whylen);
+                                const struct moss_conn_handlers *h, void *user,
+                                struct moss_conn **out, char *why,
+                                size_t whylen);
 
 /* A connection is going away (any state); its handle dies after this
  * returns.  For handlers that answer asynchronously. */
 typedef void moss_http_conn_close_fn(void *arg, struct moss_http_conn *hc);
 
 struct moss_http_server_cfg {
-  const char *listen_addr;  /* host address to bind (after port mapping) */
+  const char *listen_addr; /* host address to bind (after port mapping) */
   moss_http_handler_fn *handler;
   moss_http_conn_close_fn *on_conn_close; /* may be NULL */
   void *arg;
@@ -90,7 +90,8 @@ uint16_t moss_http_server_port(const struct moss_http_server *srv);
 /* Open connections (HTTP and WebSocket). */
 uint32_t moss_http_server_conns(const struct moss_http_server *srv);
 
-/* ---- replies --------------------------------------------------------------- */
+/* ---- replies ---------------------------------------------------------------
+ */
 
 /* Send a whole reply.  extra: header lines, each ending in "\r\n" (NULL
  * for none); Content-Length is added; body may be NULL for len 0.  The
@@ -99,6 +100,12 @@ uint32_t moss_http_server_conns(const struct moss_http_server *srv);
  * MOSS_ERR_TOOBIG (head too long), MOSS_ERR_CLOSED, MOSS_ERR_NOMEM. */
 int moss_http_reply(struct moss_http_conn *hc, int status, const char *extra,
                     const void *body, size_t len, bool close_after);
+
+/* A short text/plain reply ("Not Found"): text + CRLF as the body, at
+ * most 255 bytes of it; the connection stays per the request's
+ * keep-alive.  Returns as moss_http_reply. */
+int moss_http_reply_text(struct moss_http_conn *hc, int status,
+                         const char *text);
 
 /* A body produced piecewise: fill up to cap bytes, return the count
  * (>0), 0 at the end, <0 on error (the connection is aborted).  done is
@@ -114,8 +121,8 @@ int moss_http_reply_stream(struct moss_http_conn *hc, int status,
 
 struct moss_http_ws_handlers {
   /* A complete text or binary message (data valid during the call). */
-  void (*on_message)(struct moss_http_conn *hc, int opcode,
-                     const uint8_t *data, size_t len);
+  void (*on_message)(struct moss_http_conn *hc, int opcode, const uint8_t *data,
+                     size_t len);
   /* The connection is going away (after a close frame or an error). */
   void (*on_close)(struct moss_http_conn *hc);
 };
@@ -128,16 +135,16 @@ int moss_http_ws_upgrade(struct moss_http_conn *hc,
                          const struct moss_http_ws_handlers *h);
 /* Send one unfragmented message.  MOSS_ERR_TOOBIG when the send buffer
  * cannot take it now, MOSS_ERR_CLOSED. */
-int moss_http_ws_send(struct moss_http_conn *hc, int opcode,
-                      const void *data, size_t len);
+int moss_http_ws_send(struct moss_http_conn *hc, int opcode, const void *data,
+                      size_t len);
 
-/* ---- connection ------------------------------------------------------------ */
+/* ---- connection ------------------------------------------------------------
+ */
 
 void moss_http_close(struct moss_http_conn *hc);
 void *moss_http_conn_user(const struct moss_http_conn *hc);
 void moss_http_conn_set_user(struct moss_http_conn *hc, void *user);
-int moss_http_conn_peer(const struct moss_http_conn *hc, char *buf,
-                        size_t n);
+int moss_http_conn_peer(const struct moss_http_conn *hc, char *buf, size_t n);
 struct moss_http_server *moss_http_conn_server(const struct moss_http_conn *hc);
 
 #endif

@@ -16,6 +16,8 @@
 #define MOSS_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 enum moss_log_level {
   MOSS_LL_NONE = -1,
@@ -47,6 +49,22 @@ __attribute__((format(printf, 3, 0)))
 #endif
 void moss_vlog(enum moss_log_level lvl, const char *module, const char *fmt,
                va_list ap);
+
+/* Untrusted text (a peer's URI, user or method name, a file name, a
+ * string field read from flash) reaches a log line only through these,
+ * so that it cannot forge lines (CR, LF) or drive a terminal (ESC).
+ *
+ * moss_log_printable(): whether byte c may appear as itself in a line:
+ * printable ASCII, 0x20..0x7e.
+ *
+ * moss_log_sanitize(): copies the n bytes at src (borrowed for the call;
+ * NULL allowed when n is 0) into dst of dstsz bytes, each byte that is not
+ * printable replaced by '?', truncated to dstsz - 1 bytes, always
+ * NUL-terminated (nothing written when dstsz is 0).  NUL bytes in src are
+ * replaced too: a caller whose text ends at a NUL passes its length.
+ * Returns the number of bytes written before the NUL.  No heap. */
+bool moss_log_printable(unsigned char c);
+size_t moss_log_sanitize(char *dst, size_t dstsz, const void *src, size_t n);
 
 #define MOSS_LOG_E(mod, ...) moss_log(MOSS_LL_ERROR, mod, __VA_ARGS__)
 #define MOSS_LOG_W(mod, ...) moss_log(MOSS_LL_WARN, mod, __VA_ARGS__)

@@ -27,7 +27,7 @@ struct moss_multipart_part {
   struct moss_str filename; /* "" when the part is not a file; raw, as
                              * sent between the quotes */
   struct moss_str content_type;
-  struct moss_str data;     /* the part's bytes */
+  struct moss_str data; /* the part's bytes */
 };
 
 /* The boundary parameter of a Content-Type value

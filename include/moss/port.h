@@ -115,6 +115,9 @@ int moss_port_fd_nonblock(int fd);
  * `sock` selects recv/send (no SIGPIPE) over read/write. */
 long moss_port_read(int fd, bool sock, void *buf, size_t n);
 long moss_port_write(int fd, bool sock, const void *buf, size_t n);
+/* Drop output written to fd that the other side has not read yet (a
+ * terminal's output queue); nothing for other descriptors. */
+void moss_port_discard_output(int fd);
 /* Half-close: no more data will be sent (FIN after the queued bytes). */
 void moss_port_shutdown_wr(int fd);
 /* NULL-fd-safe (ignores fd < 0). */

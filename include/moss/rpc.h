@@ -1,29 +1,27 @@
 /*
- * moss/rpc.h - the RPC core: frames, method registry, dispatch, channels
- * (spec rpc.md §1, §2, §4).
+ * moss/rpc.h - the RPC core: instance, dispatch, requests, channels and
+ * the authorisation hook (spec rpc.md §1, §2, §4, §5.1).
  *
  * One JSON object per request and per reply, over any channel (UART,
  * HTTP, WebSocket, MQTT).  This module knows nothing about transports: a
  * transport ("channel glue") creates a struct moss_rpc_channel with a
  * small ops table, hands every received frame to moss_rpc_channel_recv()
- * and gets every reply back through ops->send_frame().
+ * and gets every reply back through ops->send_frame() (or, for transports
+ * with their own status line, typed: ops->send_result(),
+ * ops->send_challenge()).
  *
- * Layers, bottom up:
- *   1. moss_json_init(): routes cJSON's heap through moss_alloc
- *      (MOSS_SUB_JSON).  Idempotent; every entry point here calls it.
- *   2. Frames: moss_rpc_frame_parse() (bytes -> struct moss_rpc_frame,
- *      no I/O, no logging) and moss_rpc_reply_serialize() (reply fields ->
- *      JSON text with the key order of §1.2).
- *   3. struct moss_rpc: the registry (moss_rpc_add_handler), the built-in
- *      methods RPC.List / RPC.Describe / RPC.Ping, and dispatch with an
- *      authorisation hook (moss_rpc_set_authorizer) between handler lookup
- *      and the handler.
- *   4. Channels: moss_rpc_channel_open / _recv / _closed, driven by glue.
+ * This header is the transport's and the integrator's view and names no
+ * JSON library type.  Method handlers, which take their params and build
+ * their results as cJSON trees, register through moss/priv/rpc_json.h
+ * (frames, the registry, cJSON replies): a private header for src/,
+ * tests and tools, so that swapping the JSON library touches the code
+ * that parses JSON and nothing that only moves frames.
  *
- * Lifecycle: rpc = moss_rpc_new(&cfg); moss_rpc_add_handler(...)...;
- * channels come and go; moss_rpc_free(rpc) asks every open channel to
- * close and frees everything.  Single-threaded (the event loop), not
- * thread-safe, handlers run inside moss_rpc_channel_recv().
+ * Lifecycle: rpc = moss_rpc_new(&cfg); handlers are added
+ * (moss/priv/rpc_json.h, or a service's register function such as
+ * moss/rpc_svc.h); channels come and go; moss_rpc_free(rpc) asks every
+ * open channel to close and frees everything.  Single-threaded (the event
+ * loop), not thread-safe, handlers run inside moss_rpc_channel_recv().
  *
  * Dispatch of one frame (moss_rpc_channel_recv):
  *   size cap -> parse (invalid: ERROR "INVALID FRAME (<len>): '<200 B>'")
@@ -34,15 +32,21 @@
  *   -> handler.
  * Requests without "id" are notifications: everything above runs, but
  * no reply (not even an error) is ever sent.
+ *
+ * A Digest challenge (the hook's 401) travels as data: the hook fills a
+ * struct moss_rpc_challenge; the core gives it to the channel's
+ * ops->send_challenge when the transport has its own (HTTP: a 401 with
+ * WWW-Authenticate), and otherwise sends the error frame whose message is
+ * the JSON challenge of §5.1 (UART, WebSocket, MQTT).
  */
 #ifndef MOSS_RPC_H
 #define MOSS_RPC_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-#include <cJSON.h>
-
+#include "moss/auth.h"
 #include "moss/util.h"
 
 /* Default of rpc.max_frame_size (bytes of one incoming frame). */
@@ -72,77 +76,22 @@
 #define MOSS_RPC_BODY_TOO_BIG \
   "{\"error\":{\"code\":413,\"message\":\"frame too large\"}}"
 
-/* ---- 1. cJSON heap ------------------------------------------------------ */
-
 /* moss_json_init() (moss/json.h) routes cJSON through moss_alloc; every
  * moss_rpc_* entry point calls it. */
 #include "moss/json.h"
 
-/* ---- 2. Frames -------------------------------------------------------- */
+/* ---- The RPC instance ---------------------------------------------------- */
 
-enum moss_rpc_id_type {
-  MOSS_RPC_ID_NONE = 0, /* no "id": a notification */
-  MOSS_RPC_ID_NUMBER,
-  MOSS_RPC_ID_STRING,
-};
-
-/* A parsed frame.  Owns root and id; every other pointer points into root
- * and lives until moss_rpc_frame_free().  The input bytes are not
- * referenced after parsing. */
-struct moss_rpc_frame {
-  cJSON *root;
-  enum moss_rpc_id_type id_type;
-  /* The id as JSON text, exactly as received when that text is a plain
-   * JSON number or string ("7", "\"abc\"", "1e3"), so replies keep its
-   * type and spelling; NULL when id_type is NONE. */
-  char *id;
-  /* NULL when absent; "" is kept as "" (callers treat both as unset). */
-  const char *src, *dst, *tag, *method;
-  const cJSON *params;     /* "params", else "args"; NULL when absent */
-  bool params_and_args;    /* both were present ("params" won) */
-  const cJSON *auth;       /* "auth" of any type, checked by auth code */
-  const cJSON *result;     /* responses (no "method") */
-  const cJSON *error;
-};
-
-/* Parse one frame of len bytes (need not be NUL-terminated).
- * Returns MOSS_OK, MOSS_ERR_TOOBIG (len > max_size; nothing parsed),
- * MOSS_ERR_PARSE (not JSON, trailing bytes, NUL byte, not an object, id
- * neither number nor string, src/dst/tag/method present but not strings)
- * or MOSS_ERR_NOMEM.  On error f is left empty (safe to free). */
-int moss_rpc_frame_parse(const char *buf, size_t len, size_t max_size,
-                         struct moss_rpc_frame *f);
-/* NULL-safe; leaves f empty. */
-void moss_rpc_frame_free(struct moss_rpc_frame *f);
-
-/* Fields of a reply (§1.2).  Borrowed for the duration of the call. */
-struct moss_rpc_reply {
-  const char *id;        /* JSON text of the id (number or quoted string) */
-  const char *src;       /* required */
-  const char *dst;       /* NULL or "" = omitted */
-  const char *tag;       /* NULL = omitted ("" is echoed) */
-  bool is_error;
-  const cJSON *result;   /* success; NULL = null */
-  int code;              /* error */
-  const char *message;   /* error; NULL = no "message" key */
-};
-
-/* Serialize to compact JSON, keys in the order id, src, dst, tag,
- * result|error.  *out is allocated (moss_free it), NUL-terminated,
- * *out_len excludes the NUL.  MOSS_ERR_INVAL (no id/src) or
- * MOSS_ERR_NOMEM. */
-int moss_rpc_reply_serialize(const struct moss_rpc_reply *r, char **out,
-                             size_t *out_len);
-
-/* ---- 3. The RPC instance and its registry ------------------------------ */
-
-struct moss_rpc;          /* opaque, library-owned */
-struct moss_rpc_req;      /* opaque: one request awaiting its reply */
-struct moss_rpc_channel;  /* opaque: one transport endpoint */
+struct moss_rpc;         /* opaque, library-owned */
+struct moss_rpc_req;     /* opaque: one request awaiting its reply */
+struct moss_rpc_channel; /* opaque: one transport endpoint */
+/* A parsed frame, as the authorizer sees it: opaque here, its fields are
+ * in moss/priv/rpc_json.h. */
+struct moss_rpc_frame;
 
 struct moss_rpc_cfg {
-  const char *device_id;  /* device.id: reply src, first local id */
-  size_t max_frame_size;  /* 0 = MOSS_RPC_MAX_FRAME_SIZE_DEFAULT */
+  const char *device_id; /* device.id: reply src, first local id */
+  size_t max_frame_size; /* 0 = MOSS_RPC_MAX_FRAME_SIZE_DEFAULT */
   unsigned max_non_persistent_channels; /* 0 = default (20) */
 };
 
@@ -160,45 +109,46 @@ const char *moss_rpc_device_id(const struct moss_rpc *rpc);
 /* rpc.max_frame_size in effect (channel glue sizes its buffers by it). */
 size_t moss_rpc_max_frame_size(const struct moss_rpc *rpc);
 
-/* A method handler.  params is the frame's "params" (or "args"), NULL
- * when absent; it and everything in it die when the handler returns, so
- * an asynchronous handler copies what it needs.  The handler must
- * eventually call exactly one moss_rpc_send_* on req (now or later);
- * until then req stays valid even if the channel goes away. */
-typedef void moss_rpc_handler_fn(struct moss_rpc_req *req,
-                                 const cJSON *params, void *userdata);
-
-/* Register name (a method name or a glob, moss/glob.h, matched
- * case-insensitively) with its args_fmt (shown by RPC.Describe; NULL =
- * "").  Both strings are copied.  Lookup tries exact names first, then
- * globs, each in registration order.  MOSS_ERR_INVAL (empty name, NULL
- * fn), MOSS_ERR_EXIST (same name, ignoring case), MOSS_ERR_NOSPC
- * (MOSS_RPC_MAX_HANDLERS), MOSS_ERR_NOMEM. */
-int moss_rpc_add_handler(struct moss_rpc *rpc, const char *name,
-                         moss_rpc_handler_fn *fn, const char *args_fmt,
-                         void *userdata);
 /* Name and args_fmt of the handler serving method, or MOSS_ERR_NOENT.
  * The pointers live as long as rpc. */
 int moss_rpc_lookup(const struct moss_rpc *rpc, const char *method,
                     const char **name, const char **args_fmt);
 
-/* ---- Authorisation hook (filled in by the Digest/ACL work) ------------ */
+/* ---- Authorisation hook ------------------------------------------------ */
+
+/* A Digest challenge (rpc.md §5.1, §5.5) as data.  The authorizer issues
+ * the nonce; the channel decides the wire form. */
+struct moss_rpc_challenge {
+  /* Borrowed from the authorizer's configuration: valid until the
+   * dispatch that asked for it returns (the core and the channel use it
+   * within that call). */
+  const char *realm;
+  uint64_t nonce;
+  enum moss_digest_algo algo;
+  bool stale; /* the credentials were right but their nonce was not */
+};
 
 /* Decision of an authorizer; zeroed by the core before the call. */
 struct moss_rpc_authz {
-  int code;                            /* 0 = run; else the error code */
+  int code;                             /* 0 = run; else the error code */
   char message[MOSS_RPC_AUTHZ_MSG_MAX]; /* error message ("" = none) */
   char acl[MOSS_RPC_ACL_TEXT_MAX];      /* ACL text for the log line */
   char user[MOSS_RPC_USER_MAX];         /* authenticated user, "" none */
+  /* code 401 asking for credentials: challenge holds the Digest
+   * challenge and message is left to the core, which writes the text of
+   * the channel's form there (JSON or WWW-Authenticate value). */
+  bool has_challenge;
+  struct moss_rpc_challenge challenge;
 };
 
 /* Called for every request whose handler exists, after lookup, before the
- * handler.  frame (with auth) and req (method, channel type, channel
- * user) are valid during the call.  Return MOSS_OK with out filled; any
- * other return is treated as 500 with moss_strerror's text.  The core then
- * logs INFO "Called '<M>' via '<type>', ACL: '<acl>'[, user: '<u>']" or
- * WARN "Denied '<M>' via '<type>', ACL: '<acl>': <message>", and records
- * out->user in req.  The default (none set) allows all with ACL '*'. */
+ * handler.  frame (its "auth", moss/priv/rpc_json.h) and req (method,
+ * channel type, channel user) are valid during the call.  Return MOSS_OK
+ * with out filled; any other return is treated as 500 with
+ * moss_strerror's text.  The core then logs INFO "Called '<M>' via
+ * '<type>', ACL: '<acl>'[, user: '<u>']" or WARN "Denied '<M>' via
+ * '<type>', ACL: '<acl>': <message>", and records out->user in req.  The
+ * default (none set) allows all with ACL '*'. */
 typedef int moss_rpc_authorize_fn(void *arg, struct moss_rpc_req *req,
                                   const struct moss_rpc_frame *frame,
                                   struct moss_rpc_authz *out);
@@ -211,10 +161,9 @@ void moss_rpc_set_authorizer(struct moss_rpc *rpc, moss_rpc_authorize_fn *fn,
  * notification or its channel has closed) and frees req, which must not
  * be used again.  Return MOSS_OK, MOSS_ERR_CLOSED (channel gone; reply
  * dropped), MOSS_ERR_NOMEM (reply dropped) or the send_frame error.
+ * (moss_rpc_send_response(), a cJSON result, is in moss/priv/rpc_json.h.)
  *
- * result: taken over (freed here) even on error; NULL sends null. */
-int moss_rpc_send_response(struct moss_rpc_req *req, cJSON *result);
-/* json: trusted, valid JSON text inserted as-is (NULL sends null). */
+ * json: trusted, valid JSON text inserted as-is (NULL sends null). */
 int moss_rpc_send_response_json(struct moss_rpc_req *req, const char *json);
 /* message NULL = error object without "message". */
 int moss_rpc_send_error(struct moss_rpc_req *req, int code,
@@ -234,7 +183,7 @@ struct moss_rpc *moss_rpc_req_rpc(const struct moss_rpc_req *req);
 /* NULL once the channel has closed. */
 struct moss_rpc_channel *moss_rpc_req_channel(const struct moss_rpc_req *req);
 
-/* ---- 4. Channels ------------------------------------------------------- */
+/* ---- Channels ---------------------------------------------------------- */
 
 /* What a transport implements.  All calls come from the event loop. */
 struct moss_rpc_channel_ops {
@@ -258,6 +207,22 @@ struct moss_rpc_channel_ops {
    * and then calls moss_rpc_channel_closed(), possibly from inside this
    * call.  Required. */
   void (*close)(struct moss_rpc_channel *ch);
+  /* Optional: the transport answers a Digest challenge itself (HTTP: 401
+   * with "WWW-Authenticate: <moss_digest_challenge_header()>", rpc.md
+   * §5.5).  Called instead of send_frame for the 401 of an authorizer
+   * that asked for credentials; c lives for the call.  NULL: the
+   * challenge goes in an error frame (§5.1).  Same rules as send_frame. */
+  int (*send_challenge)(struct moss_rpc_channel *ch,
+                        const struct moss_rpc_challenge *c);
+  /* Optional: the transport carries the outcome alone, not a frame (REST:
+   * HTTP /rpc/<Method> answers with the result as its body and maps the
+   * error code to its status).  Called instead of send_frame with
+   * is_error false and json the result (compact JSON, "null" when none),
+   * or is_error true, the error code and json the error object
+   * ({"code":404,"message":"..."}).  json.buf lives for the call.  Same
+   * rules as send_frame. */
+  int (*send_result)(struct moss_rpc_channel *ch, bool is_error, int code,
+                     struct moss_str json);
 };
 
 /* Open a channel for a transport; glue_ctx is the glue's own pointer
@@ -270,7 +235,8 @@ struct moss_rpc_channel *moss_rpc_channel_open(
 
 /* One complete frame received.  frame.buf is borrowed for the call.
  * *will_reply (may be NULL) says whether a reply has been or will be sent
- * through ops->send_frame for it.  Returns:
+ * through the ops (send_frame, send_result or send_challenge) for it.
+ * Returns:
  *   MOSS_OK         handled (dispatched, or dropped per spec and logged)
  *   MOSS_ERR_PARSE  invalid frame (§1.3), logged; the HTTP glue
  *                   answers 400 MOSS_RPC_BODY_INVALID_FRAME and closes
@@ -283,9 +249,12 @@ struct moss_rpc_channel *moss_rpc_channel_open(
 int moss_rpc_channel_recv(struct moss_rpc_channel *ch, struct moss_str frame,
                           bool *will_reply);
 /* REST-style call (HTTP /rpc/<Method>, MQTT <topic>/<Method>): method and
- * params JSON text (empty = no params) become a request with id 1 and no
- * src.  Same returns as moss_rpc_channel_recv (MOSS_ERR_PARSE: params not
- * JSON or method empty). */
+ * params JSON text (empty or blank = no params) are dispatched as the
+ * frame {"id":1,"method":<method>,"params":<params>} would be (same
+ * checks, log lines and reply), without building that text.  Neither is
+ * referenced after the call.  Same returns as moss_rpc_channel_recv
+ * (MOSS_ERR_PARSE: params not JSON, method empty or holding a NUL;
+ * MOSS_ERR_TOOBIG: params over max_frame_size). */
 int moss_rpc_channel_recv_call(struct moss_rpc_channel *ch,
                                struct moss_str method, struct moss_str params,
                                bool *will_reply);
@@ -305,12 +274,12 @@ struct moss_rpc *moss_rpc_channel_rpc(const struct moss_rpc_channel *ch);
 const char *moss_rpc_channel_type(struct moss_rpc_channel *ch);
 bool moss_rpc_channel_is_persistent(const struct moss_rpc_channel *ch);
 /* ops->get_info into buf (size >= 1), "" when the glue has none. */
-void moss_rpc_channel_info(struct moss_rpc_channel *ch, char *buf,
-                           size_t size);
+void moss_rpc_channel_info(struct moss_rpc_channel *ch, char *buf, size_t size);
 
 /* Copy s into dst (size dstsz >= 1) for a log line: at most max source
  * bytes, control and non-ASCII bytes replaced by '?', always
- * NUL-terminated.  Keeps peer text from forging log lines. */
+ * NUL-terminated.  Keeps peer text from forging log lines.  The same as
+ * moss_log_sanitize() (moss/log.h) over the first max bytes of s. */
 void moss_rpc_log_sanitize(char *dst, size_t dstsz, struct moss_str s,
                            size_t max);
 

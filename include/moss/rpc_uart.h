@@ -48,11 +48,11 @@ struct moss_rpc_uart_dec {
   uint8_t *buf;
   size_t cap;
   size_t len;
-  unsigned quotes;     /* run of '"' just seen (a '"""' delimiter) */
-  bool reset_pending;  /* last event's views still point into buf */
-  bool discarding;     /* overflowed: skipping to the next delimiter */
-  bool compat;         /* saw '"""' */
-  bool crc_mode;       /* saw a valid CRC */
+  unsigned quotes;    /* run of '"' just seen (a '"""' delimiter) */
+  bool reset_pending; /* last event's views still point into buf */
+  bool discarding;    /* overflowed: skipping to the next delimiter */
+  bool compat;        /* saw '"""' */
+  bool crc_mode;      /* saw a valid CRC */
 };
 
 enum moss_rpc_uart_ev_type {
@@ -101,8 +101,8 @@ size_t moss_rpc_uart_tail(bool compat, bool crc, struct moss_str json,
                           char *out);
 /* The whole framed frame into out; returns bytes written or
  * MOSS_ERR_TOOBIG when size is short. */
-int moss_rpc_uart_encode(bool compat, bool crc, struct moss_str json,
-                         void *out, size_t size);
+int moss_rpc_uart_encode(bool compat, bool crc, struct moss_str json, void *out,
+                         size_t size);
 
 /* ---- the UART channel --------------------------------------------------- */
 
@@ -121,8 +121,7 @@ struct moss_rpc_uart *moss_rpc_uart_new(struct moss_rpc *rpc,
                                         moss_rpc_uart_write_fn *write,
                                         void *arg);
 /* Bytes read from the line; frames are dispatched before it returns. */
-void moss_rpc_uart_input(struct moss_rpc_uart *u, const void *data,
-                         size_t len);
+void moss_rpc_uart_input(struct moss_rpc_uart *u, const void *data, size_t len);
 /* Closes the channel (pending replies are dropped).  NULL-safe. */
 void moss_rpc_uart_free(struct moss_rpc_uart *u);
 /* Decoder state, e.g. for tests and Sys.GetInfo-style reports. */

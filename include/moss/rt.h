@@ -2,16 +2,17 @@
  * moss/rt.h - the device runtime: everything above the board.
  *
  * moss_rt_start() builds the running device from what the board hands
- * over (a mounted filesystem, the UART descriptor, the MAC, the firmware
- * identity): configuration from the layers on flash (plus run-only
- * overrides), the RPC core with the Sys.*, Config.* and FS.* services,
- * the UART channel, and the HTTP/WebSocket server.  moss_rt_stop() tears
- * all of it down.  A reboot (Sys.Reboot, Config.Set with reboot) is
+ * over (moss/board.h: the filesystem partition, the UART connection, the
+ * MAC, the firmware identity): it mounts the filesystem, loads the
+ * configuration from the layers on flash (plus run-only overrides), and
+ * builds the RPC core with the Sys.*, Config.* and FS.* services, the UART
+ * channel and the HTTP/WebSocket server.  moss_rt_stop() tears all of it
+ * down and unmounts.  A reboot (Sys.Reboot, Config.Set with reboot) is
  * stop + start from the same state: mossd's main loop does it when
  * moss_rt_reboot_pending() says so, after moss_ev_run() returns.
  *
- * Ownership: the runtime borrows ev, fs and the UART fd (the board owns
- * them and they outlive the runtime); it owns everything it creates.
+ * Ownership: the runtime borrows ev and the board (both outlive it); it
+ * owns everything it creates.
  */
 #ifndef MOSS_RT_H
 #define MOSS_RT_H
@@ -20,30 +21,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "moss/board.h"
 #include "moss/ev.h"
-#include "moss/fs.h"
-#include "moss/fwimg.h"
 
 struct moss_rt;
-
-struct moss_rt_board {
-  struct moss_fs *fs;        /* mounted device filesystem */
-  uint32_t fs_size;          /* partition size, for Sys.GetInfo */
-  int uart_fd;               /* PTY master, or -1 for no UART */
-  uint8_t mac[6];
-  const struct moss_app_desc *app; /* booted firmware, may be NULL */
-  const char *arch;          /* "esp32" */
-  size_t ram_size;           /* the board's heap budget */
-  /* A secure element (ATECC608A) was detected.  Without one, ATCA:<slot>
-   * keys are refused ("ATCA:0: secure element not available"). */
-  bool has_se;
-};
 
 /* What a server is doing after a start (Sys.GetInfo "servers"). */
 enum moss_rt_srv_state {
   MOSS_RT_SRV_DISABLED = 0, /* switched off by the configuration */
   MOSS_RT_SRV_RUNNING,
-  MOSS_RT_SRV_FAILED,       /* configured but could not start: see error */
+  MOSS_RT_SRV_FAILED, /* configured but could not start: see error */
 };
 
 /* Longest reason kept for a server that failed (NUL included). */
@@ -51,7 +38,7 @@ enum moss_rt_srv_state {
 
 /* One server as reported to on_endpoint.  Strings live for the call. */
 struct moss_rt_endpoint {
-  const char *what;               /* "HTTP" */
+  const char *what; /* "HTTP" */
   enum moss_rt_srv_state state;
   const char *addr;  /* RUNNING: host address as bound ("0.0.0.0:8000"),
                       * FAILED: the address it tried ("" if none), else "" */
@@ -73,13 +60,13 @@ struct moss_rt_opts {
   void *arg;
 };
 
-/* MOSS_ERR_INVAL (a bad --set or port map: logged), MOSS_ERR_NOMEM.  A
+/* MOSS_ERR_INVAL (a bad --set or port map: logged), MOSS_ERR_NOMEM, or
+ * the filesystem's mount error (logged with the cure).  A
  * server that cannot listen is logged, reported (on_endpoint, Sys.GetInfo)
  * and left off; the runtime runs.  When RPC is reachable over the network
  * without authentication a WARN says so (docs/security.md). */
 int moss_rt_start(struct moss_rt **out, struct moss_ev *ev,
-                  const struct moss_rt_board *b,
-                  const struct moss_rt_opts *o);
+                  const struct moss_board *b, const struct moss_rt_opts *o);
 /* NULL-safe.  Closes every connection and channel and frees the tree. */
 void moss_rt_stop(struct moss_rt *rt);
 /* A reboot was requested and is due: the loop has been stopped. */

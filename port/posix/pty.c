@@ -11,6 +11,7 @@
 
 #include "moss/err.h"
 #include "moss/log.h"
+#include "moss/port.h"
 
 int moss_port_pty_open(struct moss_port_pty *p) {
   p->master = p->slave_keep = -1;
@@ -70,4 +71,9 @@ void moss_port_pty_close(struct moss_port_pty *p) {
   if (p->slave_keep >= 0)
     close(p->slave_keep);
   p->master = p->slave_keep = -1;
+}
+
+void moss_port_discard_output(int fd) {
+  if (isatty(fd))
+    tcflush(fd, TCOFLUSH);
 }

@@ -39,7 +39,8 @@ enum moss_acl_source moss_acl_source(const char *rpc_acl,
     src = MOSS_ACL_SRC_FILE;
     w = f;
   }
-  if (where != NULL) *where = w;
+  if (where != NULL)
+    *where = w;
   return src;
 }
 
@@ -51,8 +52,7 @@ struct jp {
   struct moss_auth_file_error *err;
 };
 
-static void line_col(const char *t, size_t off, unsigned *line,
-                     unsigned *col) {
+static void line_col(const char *t, size_t off, unsigned *line, unsigned *col) {
   unsigned l = 1, c = 1;
   for (size_t i = 0; i < off; i++) {
     if (t[i] == '\n') {
@@ -69,7 +69,8 @@ static void line_col(const char *t, size_t off, unsigned *line,
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static int jfail(struct jp *p, int code, size_t off, const char *fmt, ...) {
+static int
+jfail(struct jp *p, int code, size_t off, const char *fmt, ...) {
   if (p->err != NULL) {
     line_col(p->t, off, &p->err->line, &p->err->col);
     va_list ap;
@@ -81,10 +82,10 @@ static int jfail(struct jp *p, int code, size_t off, const char *fmt, ...) {
 }
 
 /* What stands at off, for "found ...": '{', end of input, byte 0x01. */
-static const char *found(const struct jp *p, size_t off, char *buf,
-                         size_t n) {
-  if (off >= p->len) return "end of input";
-  unsigned char c = (unsigned char) p->t[off];
+static const char *found(const struct jp *p, size_t off, char *buf, size_t n) {
+  if (off >= p->len)
+    return "end of input";
+  unsigned char c = (unsigned char)p->t[off];
   if (c > 0x20 && c < 0x7f)
     snprintf(buf, n, "'%c'", c);
   else
@@ -101,13 +102,14 @@ static int fail_found(struct jp *p, const char *expected) {
 static void skip_ws(struct jp *p) {
   while (p->pos < p->len) {
     char c = p->t[p->pos];
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+      break;
     p->pos++;
   }
 }
 
 static int peek(const struct jp *p) {
-  return p->pos < p->len ? (unsigned char) p->t[p->pos] : -1;
+  return p->pos < p->len ? (unsigned char)p->t[p->pos] : -1;
 }
 
 static bool starts_value(int c) {
@@ -123,7 +125,8 @@ static int hex4(const char *s) {
             : c >= 'a' && c <= 'f' ? c - 'a' + 10
             : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                    : -1;
-    if (d < 0) return -1;
+    if (d < 0)
+      return -1;
     v = v * 16 + d;
   }
   return v;
@@ -136,17 +139,17 @@ static int parse_string(struct jp *p, char *out, size_t outsz, size_t *olen,
   size_t start = p->pos, n = 0;
   bool ok = true;
   p->pos++;
-#define PUT(ch)                                   \
-  do {                                            \
-    if (out != NULL && n + 1 < outsz)             \
-      out[n++] = (char) (ch);                     \
-    else                                          \
-      ok = false;                                 \
+#define PUT(ch)                       \
+  do {                                \
+    if (out != NULL && n + 1 < outsz) \
+      out[n++] = (char)(ch);          \
+    else                              \
+      ok = false;                     \
   } while (0)
   for (;;) {
     if (p->pos >= p->len)
       return jfail(p, MOSS_ERR_PARSE, start, "unterminated string");
-    unsigned char c = (unsigned char) p->t[p->pos];
+    unsigned char c = (unsigned char)p->t[p->pos];
     if (c == '"') {
       p->pos++;
       break;
@@ -175,7 +178,7 @@ static int parse_string(struct jp *p, char *out, size_t outsz, size_t *olen,
     if (u < 0)
       return jfail(p, MOSS_ERR_PARSE, esc, "invalid \\u escape in string");
     p->pos += 4;
-    unsigned long cp = (unsigned long) u;
+    unsigned long cp = (unsigned long)u;
     if (u >= 0xd800 && u <= 0xdbff) {
       int lo = p->pos + 6 <= p->len && p->t[p->pos] == '\\' &&
                        p->t[p->pos + 1] == 'u'
@@ -184,8 +187,8 @@ static int parse_string(struct jp *p, char *out, size_t outsz, size_t *olen,
       if (lo < 0xdc00 || lo > 0xdfff)
         return jfail(p, MOSS_ERR_PARSE, esc, "invalid \\u escape in string");
       p->pos += 6;
-      cp = 0x10000 + (((unsigned long) u - 0xd800) << 10) +
-           ((unsigned long) lo - 0xdc00);
+      cp = 0x10000 + (((unsigned long)u - 0xd800) << 10) +
+           ((unsigned long)lo - 0xdc00);
     } else if (u >= 0xdc00 && u <= 0xdfff) {
       return jfail(p, MOSS_ERR_PARSE, esc, "invalid \\u escape in string");
     }
@@ -208,9 +211,12 @@ static int parse_string(struct jp *p, char *out, size_t outsz, size_t *olen,
     }
   }
 #undef PUT
-  if (out != NULL && outsz > 0) out[n < outsz ? n : outsz - 1] = '\0';
-  if (olen != NULL) *olen = n;
-  if (fits != NULL) *fits = ok;
+  if (out != NULL && outsz > 0)
+    out[n < outsz ? n : outsz - 1] = '\0';
+  if (olen != NULL)
+    *olen = n;
+  if (fits != NULL)
+    *fits = ok;
   return MOSS_OK;
 }
 
@@ -221,23 +227,31 @@ static bool digit(const struct jp *p, size_t i) {
 /* -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
 static int parse_number(struct jp *p) {
   size_t s = p->pos, i = p->pos;
-  if (i < p->len && p->t[i] == '-') i++;
-  if (!digit(p, i)) return jfail(p, MOSS_ERR_PARSE, s, "invalid number");
+  if (i < p->len && p->t[i] == '-')
+    i++;
+  if (!digit(p, i))
+    return jfail(p, MOSS_ERR_PARSE, s, "invalid number");
   if (p->t[i] == '0') {
     i++;
   } else {
-    while (digit(p, i)) i++;
+    while (digit(p, i))
+      i++;
   }
   if (i < p->len && p->t[i] == '.') {
     i++;
-    if (!digit(p, i)) return jfail(p, MOSS_ERR_PARSE, s, "invalid number");
-    while (digit(p, i)) i++;
+    if (!digit(p, i))
+      return jfail(p, MOSS_ERR_PARSE, s, "invalid number");
+    while (digit(p, i))
+      i++;
   }
   if (i < p->len && (p->t[i] == 'e' || p->t[i] == 'E')) {
     i++;
-    if (i < p->len && (p->t[i] == '+' || p->t[i] == '-')) i++;
-    if (!digit(p, i)) return jfail(p, MOSS_ERR_PARSE, s, "invalid number");
-    while (digit(p, i)) i++;
+    if (i < p->len && (p->t[i] == '+' || p->t[i] == '-'))
+      i++;
+    if (!digit(p, i))
+      return jfail(p, MOSS_ERR_PARSE, s, "invalid number");
+    while (digit(p, i))
+      i++;
   }
   p->pos = i;
   return MOSS_OK;
@@ -258,10 +272,14 @@ static int parse_literal(struct jp *p) {
 /* Any value, validated and skipped (ignored keys). */
 static int skip_value(struct jp *p, unsigned depth) {
   int c = peek(p), r;
-  if (c == '"') return parse_string(p, NULL, 0, NULL, NULL);
-  if (c == '-' || (c >= '0' && c <= '9')) return parse_number(p);
-  if (c == 't' || c == 'f' || c == 'n') return parse_literal(p);
-  if (c != '{' && c != '[') return fail_found(p, "expected a JSON value");
+  if (c == '"')
+    return parse_string(p, NULL, 0, NULL, NULL);
+  if (c == '-' || (c >= '0' && c <= '9'))
+    return parse_number(p);
+  if (c == 't' || c == 'f' || c == 'n')
+    return parse_literal(p);
+  if (c != '{' && c != '[')
+    return fail_found(p, "expected a JSON value");
   if (depth >= MOSS_ACL_MAX_DEPTH)
     return jfail(p, MOSS_ERR_PARSE, p->pos, "nesting too deep");
   bool obj = c == '{';
@@ -273,15 +291,18 @@ static int skip_value(struct jp *p, unsigned depth) {
   }
   for (;;) {
     if (obj) {
-      if (peek(p) != '"') return fail_found(p, "expected a string key");
-      if ((r = parse_string(p, NULL, 0, NULL, NULL)) != MOSS_OK) return r;
+      if (peek(p) != '"')
+        return fail_found(p, "expected a string key");
+      if ((r = parse_string(p, NULL, 0, NULL, NULL)) != MOSS_OK)
+        return r;
       skip_ws(p);
       if (peek(p) != ':')
         return fail_found(p, "expected ':' after object key");
       p->pos++;
       skip_ws(p);
     }
-    if ((r = skip_value(p, depth + 1)) != MOSS_OK) return r;
+    if ((r = skip_value(p, depth + 1)) != MOSS_OK)
+      return r;
     skip_ws(p);
     c = peek(p);
     if (c == ',') {
@@ -317,12 +338,14 @@ static int parse_entry(struct jp *p, struct moss_acl *acl,
   skip_ws(p);
   if (peek(p) != '}') {
     for (;;) {
-      if (peek(p) != '"') return fail_found(p, "expected a string key");
+      if (peek(p) != '"')
+        return fail_found(p, "expected a string key");
       size_t kpos = p->pos, klen;
       char key[32];
       bool kfits;
       r = parse_string(p, key, sizeof(key), &klen, &kfits);
-      if (r != MOSS_OK) return r;
+      if (r != MOSS_OK)
+        return r;
       int k = -1;
       for (int i = 0; i < K_COUNT; i++)
         if (kfits && strlen(key) == klen && strcmp(key, key_names[i]) == 0)
@@ -338,7 +361,8 @@ static int parse_entry(struct jp *p, struct moss_acl *acl,
           line_col(p->t, kpos, &l, &c);
           warn(warn_arg, l, c, key);
         }
-        if ((r = skip_value(p, 1)) != MOSS_OK) return r;
+        if ((r = skip_value(p, 1)) != MOSS_OK)
+          return r;
       } else {
         struct moss_str *slot = k == K_METHOD    ? &e->method
                                 : k == K_CH_TYPE ? &e->ch_type
@@ -357,7 +381,8 @@ static int parse_entry(struct jp *p, struct moss_acl *acl,
         char *dst = acl->pool + acl->pool_used;
         r = parse_string(p, dst, sizeof(acl->pool) - acl->pool_used, &vlen,
                          &fits);
-        if (r != MOSS_OK) return r;
+        if (r != MOSS_OK)
+          return r;
         if (!fits)
           return jfail(p, MOSS_ERR_TOOBIG, vpos,
                        "ACL strings too long (at most %u bytes in all)",
@@ -372,7 +397,8 @@ static int parse_entry(struct jp *p, struct moss_acl *acl,
         skip_ws(p);
         continue;
       }
-      if (c == '}') break;
+      if (c == '}')
+        break;
       return fail_found(p, "expected ',' or '}' after object member");
     }
   }
@@ -393,7 +419,8 @@ int moss_acl_parse(struct moss_acl *acl, const char *text, size_t len,
   acl->n = 0;
   acl->pool_used = 0;
   memset(p.err, 0, sizeof(*p.err));
-  if (text == NULL) p.len = 0;
+  if (text == NULL)
+    p.len = 0;
   if (p.len > MOSS_ACL_TEXT_MAX) {
     r = jfail(&p, MOSS_ERR_TOOBIG, 0, "ACL longer than %u bytes",
               MOSS_ACL_TEXT_MAX);
@@ -412,13 +439,13 @@ int moss_acl_parse(struct moss_acl *acl, const char *text, size_t len,
     for (;;) {
       int c = peek(&p);
       if (c != '{') {
-        r = starts_value(c)
-                ? jfail(&p, MOSS_ERR_PARSE, p.pos,
-                        "array elements must be objects")
-                : fail_found(&p, "expected a JSON value");
+        r = starts_value(c) ? jfail(&p, MOSS_ERR_PARSE, p.pos,
+                                    "array elements must be objects")
+                            : fail_found(&p, "expected a JSON value");
         goto out;
       }
-      if ((r = parse_entry(&p, acl, warn, warn_arg)) != MOSS_OK) goto out;
+      if ((r = parse_entry(&p, acl, warn, warn_arg)) != MOSS_OK)
+        goto out;
       skip_ws(&p);
       c = peek(&p);
       if (c == ',') {
@@ -452,7 +479,8 @@ int moss_acl_error_format(char *buf, size_t size, const char *fname,
                           const struct moss_auth_file_error *e,
                           enum moss_auth_msg_form form) {
   int n;
-  if (fname == NULL) fname = "";
+  if (fname == NULL)
+    fname = "";
   if (form == MOSS_AUTH_MSG_LOG)
     n = snprintf(buf, size, "%s:%u:%u: ACL parse error: %s", fname, e->line,
                  e->col, e->what);
@@ -461,7 +489,7 @@ int moss_acl_error_format(char *buf, size_t size, const char *fname,
                  fname, e->line, e->col, e->what);
   else
     n = snprintf(buf, size, "%s:%u:%u: %s", fname, e->line, e->col, e->what);
-  return n >= 0 && (size_t) n < size ? n : MOSS_ERR_TOOBIG;
+  return n >= 0 && (size_t)n < size ? n : MOSS_ERR_TOOBIG;
 }
 
 /* ---- decision (§6.3, §6.4) --------------------------------------------- */
@@ -477,11 +505,13 @@ static struct moss_str trim(struct moss_str s) {
 }
 
 bool moss_acl_str_allows(struct moss_str acl, struct moss_str user) {
-  if (user.len == 0 || acl.buf == NULL) return false;
+  if (user.len == 0 || acl.buf == NULL)
+    return false;
   size_t i = 0;
   while (i < acl.len) {
     size_t b = i;
-    while (i < acl.len && acl.buf[i] != ',') i++;
+    while (i < acl.len && acl.buf[i] != ',')
+      i++;
     struct moss_str ent = trim(moss_str_n(acl.buf + b, i - b));
     i++;
     bool allow = true;
@@ -492,7 +522,8 @@ bool moss_acl_str_allows(struct moss_str acl, struct moss_str user) {
     }
     /* The list is split at commas first, so only '|' alternatives are
      * left for the glob (§6.3). */
-    if (ent.len > 0 && moss_glob_match(ent, user)) return allow;
+    if (ent.len > 0 && moss_glob_match(ent, user))
+      return allow;
   }
   return false;
 }
@@ -505,19 +536,17 @@ int moss_acl_match(const struct moss_acl *acl, struct moss_str method,
       continue;
     if (e->ch_type.buf != NULL && !moss_str_eq(e->ch_type, ch_type))
       continue;
-    return (int) i;
+    return (int)i;
   }
   return -1;
 }
 
-enum moss_acl_verdict moss_acl_decide(const struct moss_acl *acl,
-                                      bool auth_configured,
-                                      struct moss_str method,
-                                      struct moss_str ch_type,
-                                      struct moss_str user,
-                                      struct moss_str *acl_text) {
+enum moss_acl_verdict moss_acl_decide(
+    const struct moss_acl *acl, bool auth_configured, struct moss_str method,
+    struct moss_str ch_type, struct moss_str user, struct moss_str *acl_text) {
   struct moss_str dummy;
-  if (acl_text == NULL) acl_text = &dummy;
+  if (acl_text == NULL)
+    acl_text = &dummy;
   if (acl == NULL) {
     if (!auth_configured) {
       *acl_text = moss_str_c("*");
@@ -536,10 +565,14 @@ enum moss_acl_verdict moss_acl_decide(const struct moss_acl *acl,
   const struct moss_acl_entry *e = &acl->e[i];
   *acl_text = e->acl;
   struct moss_str a = trim(e->acl);
-  if (moss_str_eq_c(a, "*") || moss_str_eq_c(a, "+*")) return MOSS_ACL_ALLOW;
-  if (moss_str_eq_c(a, "-*")) return MOSS_ACL_DENY;
-  if (!auth_configured) return MOSS_ACL_NOT_CONFIGURED;
-  if (user.len == 0) return MOSS_ACL_NEED_USER;
+  if (moss_str_eq_c(a, "*") || moss_str_eq_c(a, "+*"))
+    return MOSS_ACL_ALLOW;
+  if (moss_str_eq_c(a, "-*"))
+    return MOSS_ACL_DENY;
+  if (!auth_configured)
+    return MOSS_ACL_NOT_CONFIGURED;
+  if (user.len == 0)
+    return MOSS_ACL_NEED_USER;
   return moss_acl_str_allows(a, user) ? MOSS_ACL_ALLOW : MOSS_ACL_DENY;
 }
 
@@ -550,9 +583,10 @@ enum moss_acl_verdict moss_acl_decide(const struct moss_acl *acl,
 
 /* Appends n bytes to buf at *k, or sets *cut when they do not fit
  * (nothing is appended after a cut, so no escape is ever split). */
-static void put_raw(char *buf, size_t size, size_t *k, const char *s,
-                    size_t n, bool *cut) {
-  if (*cut) return;
+static void put_raw(char *buf, size_t size, size_t *k, const char *s, size_t n,
+                    bool *cut) {
+  if (*cut)
+    return;
   if (*k + n + ENTRY_TAIL > size) {
     *cut = true;
     return;
@@ -563,21 +597,21 @@ static void put_raw(char *buf, size_t size, size_t *k, const char *s,
 
 /* A JSON string: quotes, backslashes and control bytes escaped, so the
  * line stays one line and valid JSON whatever the entry holds. */
-static void put_json_str(char *buf, size_t size, size_t *k,
-                         struct moss_str s, bool *cut) {
+static void put_json_str(char *buf, size_t size, size_t *k, struct moss_str s,
+                         bool *cut) {
   put_raw(buf, size, k, "\"", 1, cut);
   for (size_t i = 0; i < s.len && !*cut; i++) {
-    unsigned char c = (unsigned char) s.buf[i];
+    unsigned char c = (unsigned char)s.buf[i];
     char esc[8];
     if (c == '"' || c == '\\') {
       esc[0] = '\\';
-      esc[1] = (char) c;
+      esc[1] = (char)c;
       put_raw(buf, size, k, esc, 2, cut);
     } else if (c < 0x20 || c == 0x7f) {
       snprintf(esc, sizeof(esc), "\\u%04x", c);
       put_raw(buf, size, k, esc, 6, cut);
     } else {
-      put_raw(buf, size, k, (const char *) &c, 1, cut);
+      put_raw(buf, size, k, (const char *)&c, 1, cut);
     }
   }
   put_raw(buf, size, k, "\"", 1, cut);
@@ -585,16 +619,19 @@ static void put_json_str(char *buf, size_t size, size_t *k,
 
 int moss_acl_entry_format(char *buf, size_t size,
                           const struct moss_acl_entry *e) {
-  static const char *const keys[K_COUNT] = {"\"method\":", "\"ch_type\":",
-                                            "\"acl\":"};
-  if (buf == NULL || size < ENTRY_TAIL + 2) return MOSS_ERR_TOOBIG;
+  static const char *const keys[K_COUNT] = {
+      "\"method\":", "\"ch_type\":", "\"acl\":"};
+  if (buf == NULL || size < ENTRY_TAIL + 2)
+    return MOSS_ERR_TOOBIG;
   const struct moss_str *v[K_COUNT] = {&e->method, &e->ch_type, &e->acl};
   size_t k = 0;
   bool cut = false, first = true;
   put_raw(buf, size, &k, "{", 1, &cut);
   for (int i = 0; i < K_COUNT; i++) {
-    if (v[i]->buf == NULL) continue;
-    if (!first) put_raw(buf, size, &k, ",", 1, &cut);
+    if (v[i]->buf == NULL)
+      continue;
+    if (!first)
+      put_raw(buf, size, &k, ",", 1, &cut);
     put_raw(buf, size, &k, keys[i], strlen(keys[i]), &cut);
     put_json_str(buf, size, &k, *v[i], &cut);
     first = false;
@@ -602,15 +639,16 @@ int moss_acl_entry_format(char *buf, size_t size,
   if (cut) {
     /* Never end on half a UTF-8 character. */
     size_t j = k;
-    while (j > 1 && k - j < 3 && ((unsigned char) buf[j - 1] & 0xc0) == 0x80)
+    while (j > 1 && k - j < 3 && ((unsigned char)buf[j - 1] & 0xc0) == 0x80)
       j--;
-    unsigned char lead = (unsigned char) buf[j - 1];
+    unsigned char lead = (unsigned char)buf[j - 1];
     size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-    if (k - (j - 1) < need) k = j - 1;
+    if (k - (j - 1) < need)
+      k = j - 1;
     memcpy(buf + k, "...", 3);
     k += 3;
   }
   buf[k++] = '}';
   buf[k] = '\0';
-  return (int) k;
+  return (int)k;
 }

@@ -17,6 +17,7 @@
 #include "auth_int.h"
 #include "moss/err.h"
 #include "moss/json.h"
+#include "moss/priv/auth_json.h"
 
 /* ---- small helpers ------------------------------------------------------- */
 
@@ -35,7 +36,8 @@ static bool ieq(struct moss_str a, const char *b) {
  * of ours). */
 static uint64_t nonce_value(const char *s, bool hex) {
   size_t n = strlen(s);
-  if (n == 0 || n > 16) return 0;
+  if (n == 0 || n > 16)
+    return 0;
   uint64_t v = 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
@@ -48,7 +50,7 @@ static uint64_t nonce_value(const char *s, bool hex) {
       d = c - 'A' + 10;
     else
       return 0;
-    v = v * (hex ? 16 : 10) + (uint64_t) d;
+    v = v * (hex ? 16 : 10) + (uint64_t)d;
   }
   return v <= MOSS_NONCE_MAX ? v : 0;
 }
@@ -82,33 +84,35 @@ static int json_numtext(const cJSON *v, char *out, size_t outsz) {
                ? MOSS_OK
                : MOSS_ERR_PARSE;
   }
-  if (!cJSON_IsNumber(v)) return MOSS_ERR_PARSE;
-  double d = v->valuedouble;
-  if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) ||
-      d != floor(d))
+  if (!cJSON_IsNumber(v))
     return MOSS_ERR_PARSE;
-  int n = snprintf(out, outsz, "%" PRId64, (int64_t) d);
-  return n > 0 && (size_t) n < outsz ? MOSS_OK : MOSS_ERR_PARSE;
+  double d = v->valuedouble;
+  if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) || d != floor(d))
+    return MOSS_ERR_PARSE;
+  int n = snprintf(out, outsz, "%" PRId64, (int64_t)d);
+  return n > 0 && (size_t)n < outsz ? MOSS_OK : MOSS_ERR_PARSE;
 }
 
-static int json_str(const cJSON *obj, const char *key, char *out,
-                    size_t outsz, bool required) {
+static int json_str(const cJSON *obj, const char *key, char *out, size_t outsz,
+                    bool required) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-  if (v == NULL) return required ? MOSS_ERR_NOENT : MOSS_OK;
-  if (!cJSON_IsString(v) || v->valuestring == NULL) return MOSS_ERR_PARSE;
-  if (v->valuestring[0] == '\0') return MOSS_ERR_NOENT;
+  if (v == NULL)
+    return required ? MOSS_ERR_NOENT : MOSS_OK;
+  if (!cJSON_IsString(v) || v->valuestring == NULL)
+    return MOSS_ERR_PARSE;
+  if (v->valuestring[0] == '\0')
+    return MOSS_ERR_NOENT;
   return moss_str_copy(out, outsz, moss_str_c(v->valuestring)) == MOSS_OK
              ? MOSS_OK
              : MOSS_ERR_PARSE;
 }
 
-int moss_digest_creds_from_json(const cJSON *auth,
-                                struct moss_digest_creds *c,
+int moss_digest_creds_from_json(const cJSON *auth, struct moss_digest_creds *c,
                                 const char **why) {
-  static const char *const missing[] = {
-      "missing realm", "missing username", "missing response"};
-  static const char *const bad[] = {
-      "bad realm", "bad username", "bad response"};
+  static const char *const missing[] = {"missing realm", "missing username",
+                                        "missing response"};
+  static const char *const bad[] = {"bad realm", "bad username",
+                                    "bad response"};
   const char *w = NULL;
   int ret = MOSS_ERR_PARSE;
   creds_init(c);
@@ -162,7 +166,7 @@ int moss_digest_creds_from_json(const cJSON *auth,
       w = "bad nc";
       goto out;
     }
-    c->nc_value = (uint32_t) v->valuedouble;
+    c->nc_value = (uint32_t)v->valuedouble;
   }
   snprintf(c->nc, sizeof(c->nc), "%" PRIu32, c->nc_value);
   v = cJSON_GetObjectItemCaseSensitive(auth, "algorithm");
@@ -182,7 +186,8 @@ out:
     creds_init(c);
     c->http = http;
   }
-  if (why != NULL) *why = w;
+  if (why != NULL)
+    *why = w;
   return ret;
 }
 
@@ -202,10 +207,13 @@ static void skip_ows(struct params *p) {
 static int read_scheme(struct params *p, struct moss_str *scheme) {
   skip_ows(p);
   size_t b = p->pos;
-  while (p->pos < p->len && is_tchar((unsigned char) p->s[p->pos])) p->pos++;
+  while (p->pos < p->len && is_tchar((unsigned char)p->s[p->pos]))
+    p->pos++;
   *scheme = moss_str_n(p->s + b, p->pos - b);
-  if (scheme->len == 0) return MOSS_ERR_PARSE;
-  if (p->pos < p->len && p->s[p->pos] != ' ') return MOSS_ERR_PARSE;
+  if (scheme->len == 0)
+    return MOSS_ERR_PARSE;
+  if (p->pos < p->len && p->s[p->pos] != ' ')
+    return MOSS_ERR_PARSE;
   return MOSS_OK;
 }
 
@@ -222,9 +230,11 @@ static int next_param(struct params *p, struct moss_str *name, char *val,
     }
     break;
   }
-  if (p->pos >= p->len) return 0;
+  if (p->pos >= p->len)
+    return 0;
   size_t b = p->pos;
-  while (p->pos < p->len && is_tchar((unsigned char) p->s[p->pos])) p->pos++;
+  while (p->pos < p->len && is_tchar((unsigned char)p->s[p->pos]))
+    p->pos++;
   if (p->pos == b) {
     *why = "expected a parameter name";
     return MOSS_ERR_PARSE;
@@ -245,14 +255,15 @@ static int next_param(struct params *p, struct moss_str *name, char *val,
         *why = "unterminated quoted string";
         return MOSS_ERR_PARSE;
       }
-      unsigned char c = (unsigned char) p->s[p->pos++];
-      if (c == '"') break;
+      unsigned char c = (unsigned char)p->s[p->pos++];
+      if (c == '"')
+        break;
       if (c == '\\') {
         if (p->pos >= p->len) {
           *why = "unterminated quoted string";
           return MOSS_ERR_PARSE;
         }
-        c = (unsigned char) p->s[p->pos++];
+        c = (unsigned char)p->s[p->pos++];
         /* quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ) */
         if (c != '\t' && c < 0x20) {
           *why = "invalid character in quoted string";
@@ -266,10 +277,10 @@ static int next_param(struct params *p, struct moss_str *name, char *val,
         *why = "parameter value too long";
         return MOSS_ERR_PARSE;
       }
-      val[n++] = (char) c;
+      val[n++] = (char)c;
     }
   } else {
-    while (p->pos < p->len && is_tchar((unsigned char) p->s[p->pos])) {
+    while (p->pos < p->len && is_tchar((unsigned char)p->s[p->pos])) {
       if (n + 1 >= valsz) {
         *why = "parameter value too long";
         return MOSS_ERR_PARSE;
@@ -293,23 +304,37 @@ static int next_param(struct params *p, struct moss_str *name, char *val,
 /* ---- Authorization ------------------------------------------------------- */
 
 enum {
-  A_USERNAME, A_REALM, A_NONCE, A_URI, A_RESPONSE, A_QOP, A_NC, A_CNONCE,
-  A_ALGORITHM, A_OPAQUE, A_USERHASH, A_USERNAME_EXT, A_COUNT
+  A_USERNAME,
+  A_REALM,
+  A_NONCE,
+  A_URI,
+  A_RESPONSE,
+  A_QOP,
+  A_NC,
+  A_CNONCE,
+  A_ALGORITHM,
+  A_OPAQUE,
+  A_USERHASH,
+  A_USERNAME_EXT,
+  A_COUNT
 };
 
 static const char *const a_names[A_COUNT] = {
-    "username", "realm", "nonce", "uri", "response", "qop", "nc", "cnonce",
-    "algorithm", "opaque", "userhash", "username*"};
+    "username", "realm",  "nonce",     "uri",    "response", "qop",
+    "nc",       "cnonce", "algorithm", "opaque", "userhash", "username*"};
 
 /* Required attributes (§5.5), in the order their absence is reported. */
 static const struct {
   int id;
   const char *why;
-} a_required[] = {
-    {A_USERNAME, "missing username"}, {A_REALM, "missing realm"},
-    {A_NONCE, "missing nonce"},       {A_URI, "missing uri"},
-    {A_RESPONSE, "missing response"}, {A_QOP, "missing qop"},
-    {A_NC, "missing nc"},             {A_CNONCE, "missing cnonce"}};
+} a_required[] = {{A_USERNAME, "missing username"},
+                  {A_REALM, "missing realm"},
+                  {A_NONCE, "missing nonce"},
+                  {A_URI, "missing uri"},
+                  {A_RESPONSE, "missing response"},
+                  {A_QOP, "missing qop"},
+                  {A_NC, "missing nc"},
+                  {A_CNONCE, "missing cnonce"}};
 
 int moss_digest_parse_authorization(struct moss_str value,
                                     struct moss_digest_creds *c,
@@ -322,7 +347,8 @@ int moss_digest_parse_authorization(struct moss_str value,
   int ret = MOSS_ERR_PARSE, r;
   creds_init(c);
   c->http = true;
-  if (value.buf == NULL) value.len = p.len = 0;
+  if (value.buf == NULL)
+    value.len = p.len = 0;
   if (read_scheme(&p, &scheme) != MOSS_OK) {
     w = "expected an auth scheme";
     goto out;
@@ -335,8 +361,10 @@ int moss_digest_parse_authorization(struct moss_str value,
   while ((r = next_param(&p, &name, val, sizeof(val), &w)) > 0) {
     int id = -1;
     for (int i = 0; i < A_COUNT; i++)
-      if (ieq(name, a_names[i])) id = i;
-    if (id < 0) continue; /* unknown parameters are ignored (RFC 7616) */
+      if (ieq(name, a_names[i]))
+        id = i;
+    if (id < 0)
+      continue; /* unknown parameters are ignored (RFC 7616) */
     if (seen & (1u << id)) {
       w = "duplicate parameter";
       goto out;
@@ -345,35 +373,55 @@ int moss_digest_parse_authorization(struct moss_str value,
     char *dst = NULL;
     size_t dsz = 0;
     switch (id) {
-      case A_USERNAME: dst = c->username, dsz = sizeof(c->username); break;
-      case A_REALM: dst = c->realm, dsz = sizeof(c->realm); break;
-      case A_NONCE: dst = c->nonce, dsz = sizeof(c->nonce); break;
-      case A_URI: dst = c->uri, dsz = sizeof(c->uri); break;
-      case A_RESPONSE: dst = c->response, dsz = sizeof(c->response); break;
-      case A_CNONCE: dst = c->cnonce, dsz = sizeof(c->cnonce); break;
-      case A_NC: dst = c->nc, dsz = sizeof(c->nc); break;
+      case A_USERNAME:
+        dst = c->username, dsz = sizeof(c->username);
+        break;
+      case A_REALM:
+        dst = c->realm, dsz = sizeof(c->realm);
+        break;
+      case A_NONCE:
+        dst = c->nonce, dsz = sizeof(c->nonce);
+        break;
+      case A_URI:
+        dst = c->uri, dsz = sizeof(c->uri);
+        break;
+      case A_RESPONSE:
+        dst = c->response, dsz = sizeof(c->response);
+        break;
+      case A_CNONCE:
+        dst = c->cnonce, dsz = sizeof(c->cnonce);
+        break;
+      case A_NC:
+        dst = c->nc, dsz = sizeof(c->nc);
+        break;
       case A_QOP:
         if (!ieq(moss_str_c(val), "auth")) {
           w = "qop must be auth";
           goto out;
         }
         break;
-      case A_ALGORITHM: set_algo(c, moss_str_c(val)); break;
+      case A_ALGORITHM:
+        set_algo(c, moss_str_c(val));
+        break;
       case A_USERHASH:
         if (!ieq(moss_str_c(val), "false")) {
           w = "userhash is not supported";
           goto out;
         }
         break;
-      case A_USERNAME_EXT: w = "username* is not supported"; goto out;
-      default: break; /* opaque: echoed by clients, not checked */
+      case A_USERNAME_EXT:
+        w = "username* is not supported";
+        goto out;
+      default:
+        break; /* opaque: echoed by clients, not checked */
     }
     if (dst != NULL && moss_str_copy(dst, dsz, moss_str_c(val)) != MOSS_OK) {
       w = "parameter value too long";
       goto out;
     }
   }
-  if (r < 0) goto out;
+  if (r < 0)
+    goto out;
   for (size_t i = 0; i < MOSS_ARRAY_SIZE(a_required); i++) {
     int id = a_required[i].id;
     if (!(seen & (1u << id))) {
@@ -400,7 +448,7 @@ int moss_digest_parse_authorization(struct moss_str value,
     w = "nc must not be 0";
     goto out;
   }
-  c->nc_value = (uint32_t) nc;
+  c->nc_value = (uint32_t)nc;
   c->nonce_value = nonce_value(c->nonce, true);
   ret = MOSS_OK;
 out:
@@ -409,7 +457,8 @@ out:
     creds_init(c);
     c->http = true;
   }
-  if (why != NULL) *why = w;
+  if (why != NULL)
+    *why = w;
   return ret;
 }
 
@@ -426,11 +475,15 @@ static bool qop_has_auth(const char *v) {
   size_t i = 0;
   while (i <= s.len) {
     size_t b = i;
-    while (i < s.len && s.buf[i] != ',') i++;
+    while (i < s.len && s.buf[i] != ',')
+      i++;
     size_t e = i;
-    while (b < e && (s.buf[b] == ' ' || s.buf[b] == '\t')) b++;
-    while (e > b && (s.buf[e - 1] == ' ' || s.buf[e - 1] == '\t')) e--;
-    if (ieq(moss_str_n(s.buf + b, e - b), "auth")) return true;
+    while (b < e && (s.buf[b] == ' ' || s.buf[b] == '\t'))
+      b++;
+    while (e > b && (s.buf[e - 1] == ' ' || s.buf[e - 1] == '\t'))
+      e--;
+    if (ieq(moss_str_n(s.buf + b, e - b), "auth"))
+      return true;
     i++;
   }
   return false;
@@ -440,7 +493,7 @@ int moss_digest_parse_challenge(struct moss_str value,
                                 struct moss_digest_challenge *ch,
                                 const char **why) {
   enum { C_REALM, C_NONCE, C_QOP, C_ALGO, C_STALE, C_OPAQUE, C_COUNT };
-  static const char *const names[C_COUNT] = {"realm", "nonce", "qop",
+  static const char *const names[C_COUNT] = {"realm",     "nonce", "qop",
                                              "algorithm", "stale", "opaque"};
   struct params p = {value.buf, value.len, 0};
   struct moss_str scheme, name;
@@ -449,7 +502,8 @@ int moss_digest_parse_challenge(struct moss_str value,
   unsigned seen = 0;
   int ret = MOSS_ERR_PARSE, r;
   challenge_init(ch);
-  if (value.buf == NULL) p.len = 0;
+  if (value.buf == NULL)
+    p.len = 0;
   if (read_scheme(&p, &scheme) != MOSS_OK) {
     w = "expected an auth scheme";
     goto out;
@@ -462,8 +516,10 @@ int moss_digest_parse_challenge(struct moss_str value,
   while ((r = next_param(&p, &name, val, sizeof(val), &w)) > 0) {
     int id = -1;
     for (int i = 0; i < C_COUNT; i++)
-      if (ieq(name, names[i])) id = i;
-    if (id < 0) continue;
+      if (ieq(name, names[i]))
+        id = i;
+    if (id < 0)
+      continue;
     if (seen & (1u << id)) {
       w = "duplicate parameter";
       goto out;
@@ -498,15 +554,19 @@ int moss_digest_parse_challenge(struct moss_str value,
           goto out;
         }
         break;
-      case C_STALE: ch->stale = ieq(moss_str_c(val), "true"); break;
-      default: break;
+      case C_STALE:
+        ch->stale = ieq(moss_str_c(val), "true");
+        break;
+      default:
+        break;
     }
     if (cr != MOSS_OK) {
       w = "parameter value too long";
       goto out;
     }
   }
-  if (r < 0) goto out;
+  if (r < 0)
+    goto out;
   if (ch->realm[0] == '\0' && !(seen & (1u << C_REALM))) {
     w = "missing realm";
     goto out;
@@ -517,8 +577,10 @@ int moss_digest_parse_challenge(struct moss_str value,
   }
   ret = MOSS_OK;
 out:
-  if (ret != MOSS_OK) challenge_init(ch);
-  if (why != NULL) *why = w;
+  if (ret != MOSS_OK)
+    challenge_init(ch);
+  if (why != NULL)
+    *why = w;
   return ret;
 }
 
@@ -547,13 +609,12 @@ int moss_digest_parse_frame_challenge(struct moss_str message,
     w = "not a Digest challenge";
     goto out;
   }
-  if (json_numtext(cJSON_GetObjectItemCaseSensitive(root, "nonce"),
-                   ch->nonce, sizeof(ch->nonce)) != MOSS_OK) {
+  if (json_numtext(cJSON_GetObjectItemCaseSensitive(root, "nonce"), ch->nonce,
+                   sizeof(ch->nonce)) != MOSS_OK) {
     w = "bad or missing nonce";
     goto out;
   }
-  if (json_str(root, "realm", ch->realm, sizeof(ch->realm), true) !=
-      MOSS_OK) {
+  if (json_str(root, "realm", ch->realm, sizeof(ch->realm), true) != MOSS_OK) {
     w = "bad or missing realm";
     goto out;
   }
@@ -576,7 +637,9 @@ int moss_digest_parse_frame_challenge(struct moss_str message,
   ret = MOSS_OK;
 out:
   cJSON_Delete(root);
-  if (ret != MOSS_OK) challenge_init(ch);
-  if (why != NULL) *why = w;
+  if (ret != MOSS_OK)
+    challenge_init(ch);
+  if (why != NULL)
+    *why = w;
   return ret;
 }

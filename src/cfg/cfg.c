@@ -16,24 +16,26 @@
 #include "moss/util.h"
 
 static void *field(struct moss_cfg *cfg, int idx) {
-  return (char *) cfg + moss_cfg_schema[cfg_store_idx(idx)].offset;
+  return (char *)cfg + moss_cfg_schema[cfg_store_idx(idx)].offset;
 }
 
 static const void *cfield(const struct moss_cfg *cfg, int idx) {
-  return (const char *) cfg + moss_cfg_schema[cfg_store_idx(idx)].offset;
+  return (const char *)cfg + moss_cfg_schema[cfg_store_idx(idx)].offset;
 }
 
 static void release(const struct moss_cfg_desc *d, const char *s) {
   /* Strings may be passwords: wipe them. */
-  if (s != NULL && s != d->def.s) moss_free_secret((void *) (uintptr_t) s);
+  if (s != NULL && s != d->def.s)
+    moss_free_secret((void *)(uintptr_t)s);
 }
 
 int moss_cfg_find_child(int parent, const char *name) {
-  size_t from = parent < 0 ? 0 : (size_t) parent + 1;
+  size_t from = parent < 0 ? 0 : (size_t)parent + 1;
   size_t to = parent < 0 ? moss_cfg_schema_len : moss_cfg_schema[parent].end;
   for (size_t j = from; j < to;) {
     const struct moss_cfg_desc *d = &moss_cfg_schema[j];
-    if (strcmp(d->path + d->name_off, name) == 0) return (int) j;
+    if (strcmp(d->path + d->name_off, name) == 0)
+      return (int)j;
     j = d->type == MOSS_CFG_T_OBJ ? d->end : j + 1;
   }
   return -1;
@@ -43,25 +45,28 @@ int moss_cfg_find(const char *path, size_t len) {
   /* Walk component by component: O(depth * siblings), no string copies. */
   int parent = -1;
   size_t i = 0;
-  if (path == NULL || len == 0) return -1;
+  if (path == NULL || len == 0)
+    return -1;
   for (;;) {
     size_t j = i;
-    while (j < len && path[j] != '.') j++;
-    size_t from = parent < 0 ? 0 : (size_t) parent + 1;
-    size_t to =
-        parent < 0 ? moss_cfg_schema_len : moss_cfg_schema[parent].end;
+    while (j < len && path[j] != '.')
+      j++;
+    size_t from = parent < 0 ? 0 : (size_t)parent + 1;
+    size_t to = parent < 0 ? moss_cfg_schema_len : moss_cfg_schema[parent].end;
     int found = -1;
     for (size_t k = from; k < to;) {
       const struct moss_cfg_desc *d = &moss_cfg_schema[k];
       const char *nm = d->path + d->name_off;
       if (strlen(nm) == j - i && memcmp(nm, path + i, j - i) == 0) {
-        found = (int) k;
+        found = (int)k;
         break;
       }
       k = d->type == MOSS_CFG_T_OBJ ? d->end : k + 1;
     }
-    if (found < 0 || j == len) return found;
-    if (moss_cfg_schema[found].type != MOSS_CFG_T_OBJ) return -1;
+    if (found < 0 || j == len)
+      return found;
+    if (moss_cfg_schema[found].type != MOSS_CFG_T_OBJ)
+      return -1;
     parent = found;
     i = j + 1;
   }
@@ -69,11 +74,16 @@ int moss_cfg_find(const char *path, size_t len) {
 
 const char *moss_cfg_type_name(enum moss_cfg_type t) {
   switch (t) {
-    case MOSS_CFG_T_BOOL: return "bool";
-    case MOSS_CFG_T_INT: return "int";
-    case MOSS_CFG_T_DOUBLE: return "number";
-    case MOSS_CFG_T_STR: return "string";
-    default: return "object";
+    case MOSS_CFG_T_BOOL:
+      return "bool";
+    case MOSS_CFG_T_INT:
+      return "int";
+    case MOSS_CFG_T_DOUBLE:
+      return "number";
+    case MOSS_CFG_T_STR:
+      return "string";
+    default:
+      return "object";
   }
 }
 
@@ -81,46 +91,60 @@ void moss_cfg_init(struct moss_cfg *cfg) {
   memset(cfg, 0, sizeof(*cfg));
   for (size_t i = 0; i < moss_cfg_schema_len; i++) {
     const struct moss_cfg_desc *d = &moss_cfg_schema[i];
-    if (d->type == MOSS_CFG_T_OBJ || d->alias_of >= 0) continue;
-    void *f = field(cfg, (int) i);
+    if (d->type == MOSS_CFG_T_OBJ || d->alias_of >= 0)
+      continue;
+    void *f = field(cfg, (int)i);
     switch (d->type) {
-      case MOSS_CFG_T_BOOL: *(bool *) f = d->def.b; break;
-      case MOSS_CFG_T_INT: *(int32_t *) f = d->def.i; break;
-      case MOSS_CFG_T_DOUBLE: *(double *) f = d->def.d; break;
-      case MOSS_CFG_T_STR: *(const char **) f = d->def.s; break;
-      default: break;
+      case MOSS_CFG_T_BOOL:
+        *(bool *)f = d->def.b;
+        break;
+      case MOSS_CFG_T_INT:
+        *(int32_t *)f = d->def.i;
+        break;
+      case MOSS_CFG_T_DOUBLE:
+        *(double *)f = d->def.d;
+        break;
+      case MOSS_CFG_T_STR:
+        *(const char **)f = d->def.s;
+        break;
+      default:
+        break;
     }
   }
 }
 
 void moss_cfg_free(struct moss_cfg *cfg) {
-  if (cfg == NULL) return;
+  if (cfg == NULL)
+    return;
   for (size_t i = 0; i < moss_cfg_schema_len; i++) {
     const struct moss_cfg_desc *d = &moss_cfg_schema[i];
     if (d->type == MOSS_CFG_T_STR && d->alias_of < 0)
-      release(d, *(const char **) field(cfg, (int) i));
+      release(d, *(const char **)field(cfg, (int)i));
   }
   moss_cfg_init(cfg);
 }
 
 int moss_cfg_copy(struct moss_cfg *dst, const struct moss_cfg *src) {
-  if (dst == src) return MOSS_OK;
+  if (dst == src)
+    return MOSS_OK;
   moss_cfg_free(dst);
   memcpy(dst, src, sizeof(*dst));
   /* Re-own every heap string; on failure the rest still point into src,
    * so clear those before freeing. */
   for (size_t i = 0; i < moss_cfg_schema_len; i++) {
     const struct moss_cfg_desc *d = &moss_cfg_schema[i];
-    if (d->type != MOSS_CFG_T_STR || d->alias_of >= 0) continue;
-    const char **f = field(dst, (int) i);
-    if (*f == NULL || *f == d->def.s) continue;
+    if (d->type != MOSS_CFG_T_STR || d->alias_of >= 0)
+      continue;
+    const char **f = field(dst, (int)i);
+    if (*f == NULL || *f == d->def.s)
+      continue;
     size_t n = strlen(*f) + 1;
     char *p = moss_alloc(MOSS_SUB_CFG, n);
     if (p == NULL) {
       for (size_t k = i; k < moss_cfg_schema_len; k++) {
         const struct moss_cfg_desc *e = &moss_cfg_schema[k];
         if (e->type == MOSS_CFG_T_STR && e->alias_of < 0)
-          *(const char **) field(dst, (int) k) = e->def.s;
+          *(const char **)field(dst, (int)k) = e->def.s;
       }
       moss_cfg_free(dst);
       return MOSS_ERR_NOMEM;
@@ -134,25 +158,25 @@ int moss_cfg_copy(struct moss_cfg *dst, const struct moss_cfg *src) {
 /* ---- access by index ---------------------------------------------------- */
 
 const char *moss_cfg_str_at(const struct moss_cfg *cfg, int idx) {
-  return *(const char *const *) cfield(cfg, idx);
+  return *(const char *const *)cfield(cfg, idx);
 }
 bool moss_cfg_bool_at(const struct moss_cfg *cfg, int idx) {
-  return *(const bool *) cfield(cfg, idx);
+  return *(const bool *)cfield(cfg, idx);
 }
 int32_t moss_cfg_int_at(const struct moss_cfg *cfg, int idx) {
-  return *(const int32_t *) cfield(cfg, idx);
+  return *(const int32_t *)cfield(cfg, idx);
 }
 double moss_cfg_double_at(const struct moss_cfg *cfg, int idx) {
-  return *(const double *) cfield(cfg, idx);
+  return *(const double *)cfield(cfg, idx);
 }
 void moss_cfg_set_bool_at(struct moss_cfg *cfg, int idx, bool v) {
-  *(bool *) field(cfg, idx) = v;
+  *(bool *)field(cfg, idx) = v;
 }
 void moss_cfg_set_int_at(struct moss_cfg *cfg, int idx, int32_t v) {
-  *(int32_t *) field(cfg, idx) = v;
+  *(int32_t *)field(cfg, idx) = v;
 }
 void moss_cfg_set_double_at(struct moss_cfg *cfg, int idx, double v) {
-  *(double *) field(cfg, idx) = v;
+  *(double *)field(cfg, idx) = v;
 }
 
 int moss_cfg_set_str_at(struct moss_cfg *cfg, int idx, const char *v) {
@@ -167,7 +191,8 @@ int moss_cfg_set_str_at(struct moss_cfg *cfg, int idx, const char *v) {
     } else {
       size_t n = strlen(v) + 1;
       char *p = moss_alloc(MOSS_SUB_CFG, n);
-      if (p == NULL) return MOSS_ERR_NOMEM;
+      if (p == NULL)
+        return MOSS_ERR_NOMEM;
       memcpy(p, v, n);
       nv = p;
     }
@@ -182,16 +207,20 @@ int moss_cfg_set_str_at(struct moss_cfg *cfg, int idx, const char *v) {
 bool moss_cfg_leaf_eq(const struct moss_cfg *a, const struct moss_cfg *b,
                       int idx) {
   switch (moss_cfg_schema[idx].type) {
-    case MOSS_CFG_T_BOOL: return moss_cfg_bool_at(a, idx) == moss_cfg_bool_at(b, idx);
-    case MOSS_CFG_T_INT: return moss_cfg_int_at(a, idx) == moss_cfg_int_at(b, idx);
+    case MOSS_CFG_T_BOOL:
+      return moss_cfg_bool_at(a, idx) == moss_cfg_bool_at(b, idx);
+    case MOSS_CFG_T_INT:
+      return moss_cfg_int_at(a, idx) == moss_cfg_int_at(b, idx);
     case MOSS_CFG_T_DOUBLE:
       return moss_cfg_double_at(a, idx) == moss_cfg_double_at(b, idx);
     case MOSS_CFG_T_STR: {
       const char *x = moss_cfg_str_at(a, idx), *y = moss_cfg_str_at(b, idx);
-      if (x == NULL || y == NULL) return x == y;
+      if (x == NULL || y == NULL)
+        return x == y;
       return strcmp(x, y) == 0;
     }
-    default: return true;
+    default:
+      return true;
   }
 }
 
@@ -201,7 +230,8 @@ static int leaf(const char *path, enum moss_cfg_type t) {
   int idx = path ? moss_cfg_find(path, strlen(path)) : -1;
   if (idx < 0 || moss_cfg_schema[idx].type == MOSS_CFG_T_OBJ)
     return MOSS_ERR_NOENT;
-  if (moss_cfg_schema[idx].type != t) return MOSS_ERR_INVAL;
+  if (moss_cfg_schema[idx].type != t)
+    return MOSS_ERR_INVAL;
   return idx;
 }
 
@@ -224,25 +254,29 @@ const char *moss_cfg_get_str(const struct moss_cfg *cfg, const char *path) {
 
 int moss_cfg_set_bool(struct moss_cfg *cfg, const char *path, bool v) {
   int idx = leaf(path, MOSS_CFG_T_BOOL);
-  if (idx < 0) return idx;
+  if (idx < 0)
+    return idx;
   moss_cfg_set_bool_at(cfg, idx, v);
   return MOSS_OK;
 }
 int moss_cfg_set_int(struct moss_cfg *cfg, const char *path, int32_t v) {
   int idx = leaf(path, MOSS_CFG_T_INT);
-  if (idx < 0) return idx;
+  if (idx < 0)
+    return idx;
   moss_cfg_set_int_at(cfg, idx, v);
   return MOSS_OK;
 }
 int moss_cfg_set_double(struct moss_cfg *cfg, const char *path, double v) {
   int idx = leaf(path, MOSS_CFG_T_DOUBLE);
-  if (idx < 0) return idx;
+  if (idx < 0)
+    return idx;
   moss_cfg_set_double_at(cfg, idx, v);
   return MOSS_OK;
 }
 int moss_cfg_set_str(struct moss_cfg *cfg, const char *path, const char *v) {
   int idx = leaf(path, MOSS_CFG_T_STR);
-  if (idx < 0) return idx;
+  if (idx < 0)
+    return idx;
   return moss_cfg_set_str_at(cfg, idx, v);
 }
 
@@ -252,13 +286,16 @@ int moss_cfg_set_str(struct moss_cfg *cfg, const char *path, const char *v) {
  * the same key, so an entry naming either applies to both. */
 static bool acl_allows2(const char *acl, struct moss_str p1,
                         struct moss_str p2) {
-  if (acl == NULL) return false;
+  if (acl == NULL)
+    return false;
   const char *s = acl;
   for (;;) {
     const char *e = strchr(s, ',');
-    size_t n = e ? (size_t) (e - s) : strlen(s);
-    while (n > 0 && (*s == ' ' || *s == '\t')) s++, n--;
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    while (n > 0 && (*s == ' ' || *s == '\t'))
+      s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+      n--;
     bool allow = true;
     if (n > 0 && (*s == '+' || *s == '-')) {
       allow = *s == '+';
@@ -268,13 +305,13 @@ static bool acl_allows2(const char *acl, struct moss_str p1,
     if (n > 0 && (moss_glob_match(pat, p1) ||
                   (p2.buf != NULL && moss_glob_match(pat, p2))))
       return allow;
-    if (e == NULL) return false;
+    if (e == NULL)
+      return false;
     s = e + 1;
   }
 }
 
-bool moss_cfg_acl_allows_path(const char *acl, const char *path,
-                              size_t len) {
+bool moss_cfg_acl_allows_path(const char *acl, const char *path, size_t len) {
   return acl_allows2(acl, moss_str_n(path, len), MOSS_STR_NULL);
 }
 
@@ -296,7 +333,8 @@ void moss_cfg_path_join(char *dst, const char *prefix, const char *name) {
   if (prefix != NULL && prefix[0] != '\0') {
     n = strnlen(prefix, CFG_PATH_MAX - 1);
     memmove(dst, prefix, n);
-    if (n < CFG_PATH_MAX - 1) dst[n++] = '.';
+    if (n < CFG_PATH_MAX - 1)
+      dst[n++] = '.';
   }
   size_t m = strnlen(name, CFG_PATH_MAX - 1 - n);
   memcpy(dst + n, name, m);

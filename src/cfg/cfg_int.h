@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "moss/cfg.h"
+#include "moss/priv/cfg_json.h"
 
 #define CFG_MOD "cfg"
 /* Longest dotted path reported in a message (longer ones are cut). */
@@ -20,7 +21,7 @@
 /* Index of the stored key behind idx (itself unless an alias). */
 static inline int cfg_store_idx(int idx) {
   return moss_cfg_schema[idx].alias_of >= 0 ? moss_cfg_schema[idx].alias_of
-                                             : idx;
+                                            : idx;
 }
 /* Child of object entry parent (-1 = root) named name, or -1. */
 int moss_cfg_find_child(int parent, const char *name);
@@ -48,8 +49,7 @@ bool moss_cfg_json_differs(const struct moss_cfg *cfg, int idx,
                            const struct cJSON *item);
 
 /* Positions in JSON text (cfg_pos.c), no heap. */
-void moss_cfg_pos_line_col(const char *text, size_t off, int *line,
-                           int *col);
+void moss_cfg_pos_line_col(const char *text, size_t off, int *line, int *col);
 /* Offset of the value reached by following member indexes idx[0..n) from
  * the root object of text (which cJSON accepted); stops at the deepest
  * reachable value. */
@@ -69,8 +69,8 @@ enum cfg_scan {
 enum cfg_scan moss_cfg_pos_scan(const char *text, size_t len, int max,
                                 size_t *off);
 /* What is wrong at off, for a cJSON syntax error: "unexpected '}'". */
-void moss_cfg_pos_describe(const char *text, size_t len, size_t off,
-                           char *out, size_t outsz);
+void moss_cfg_pos_describe(const char *text, size_t len, size_t off, char *out,
+                           size_t outsz);
 
 /* Append ".name" (or "name" at the root) to a path buffer, cutting at
  * CFG_PATH_MAX - 1. */

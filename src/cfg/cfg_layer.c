@@ -34,7 +34,8 @@ static const struct {
 #define TRY_SUFFIX ".try"
 #define NAME_MAX_ 24 /* longest layer name, conf_vendor.json */
 
-/* ---- one layer ------------------------------------------------------------ */
+/* ---- one layer ------------------------------------------------------------
+ */
 
 struct check {
   const char *text;
@@ -50,13 +51,16 @@ static bool check_obj(struct check *c, const cJSON *obj, int parent,
                       const char *prefix) {
   int m = 0;
   for (const cJSON *it = obj->child; it != NULL; it = it->next, m++) {
-    if (it->string == NULL) continue;
+    if (it->string == NULL)
+      continue;
     int idx = moss_cfg_find_child(parent, it->string);
-    if (idx < 0) continue; /* unknown: skipped when applying */
+    if (idx < 0)
+      continue; /* unknown: skipped when applying */
     char path[CFG_PATH_MAX];
     moss_cfg_path_join(path, prefix, it->string);
-    enum moss_cfg_type t = (enum moss_cfg_type) moss_cfg_schema[idx].type;
-    if (c->depth >= CFG_JSON_DEPTH_MAX) return false;
+    enum moss_cfg_type t = (enum moss_cfg_type)moss_cfg_schema[idx].type;
+    if (c->depth >= CFG_JSON_DEPTH_MAX)
+      return false;
     c->members[c->depth] = m;
     if (!moss_cfg_json_type_ok(it, t)) {
       memcpy(c->path, path, sizeof(path));
@@ -68,7 +72,8 @@ static bool check_obj(struct check *c, const cJSON *obj, int parent,
       c->depth++;
       bool ok = check_obj(c, it, idx, path);
       c->depth--;
-      if (!ok) return false;
+      if (!ok)
+        return false;
     }
   }
   return true;
@@ -77,7 +82,8 @@ static bool check_obj(struct check *c, const cJSON *obj, int parent,
 static int apply_obj(struct moss_cfg *cfg, const cJSON *obj, int parent,
                      const char *prefix, const char *acl) {
   for (const cJSON *it = obj->child; it != NULL; it = it->next) {
-    if (it->string == NULL) continue;
+    if (it->string == NULL)
+      continue;
     char path[CFG_PATH_MAX];
     moss_cfg_path_join(path, prefix, it->string);
     int idx = moss_cfg_find_child(parent, it->string);
@@ -85,12 +91,14 @@ static int apply_obj(struct moss_cfg *cfg, const cJSON *obj, int parent,
       MOSS_LOG_D(CFG_MOD, "Unknown key [%s]", path);
     } else if (moss_cfg_schema[idx].type == MOSS_CFG_T_OBJ) {
       int r = apply_obj(cfg, it, idx, path, acl);
-      if (r < 0) return r;
+      if (r < 0)
+        return r;
     } else if (acl != NULL && !moss_cfg_acl_allows(acl, idx)) {
       MOSS_LOG_E(CFG_MOD, "Not allowed to set [%s]", path);
     } else {
       int r = moss_cfg_set_from_json(cfg, idx, it);
-      if (r < 0) return r;
+      if (r < 0)
+        return r;
     }
   }
   return MOSS_OK;
@@ -101,8 +109,8 @@ static int parse_error(const char *fname, const char *text, size_t off,
   int line, col;
   moss_cfg_pos_line_col(text, off, &line, &col);
   if (err != NULL && errsz > 0)
-    snprintf(err, errsz, "%s:%d:%d: config parse error: %s", fname, line,
-             col, what);
+    snprintf(err, errsz, "%s:%d:%d: config parse error: %s", fname, line, col,
+             what);
   return MOSS_ERR_PARSE;
 }
 
@@ -111,40 +119,43 @@ int moss_cfg_apply_layer(struct moss_cfg *cfg, const char *fname,
                          char *err, size_t errsz) {
   char what[CFG_PATH_MAX + 40];
   moss_cfg_json_init();
-  if (err != NULL && errsz > 0) err[0] = '\0';
+  if (err != NULL && errsz > 0)
+    err[0] = '\0';
   size_t soff = 0;
-  enum cfg_scan scan =
-      moss_cfg_pos_scan(text, len, CFG_JSON_DEPTH_MAX, &soff);
+  enum cfg_scan scan = moss_cfg_pos_scan(text, len, CFG_JSON_DEPTH_MAX, &soff);
   if (scan == CFG_SCAN_TOO_DEEP)
     return parse_error(fname, text, soff, "nesting too deep", err, errsz);
   const char *end = NULL;
   cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
   if (root == NULL) {
     size_t off = end != NULL && end >= text && end <= text + len
-                     ? (size_t) (end - text)
+                     ? (size_t)(end - text)
                      : len;
     /* cJSON's pointer lags or leads for truncated input and bad
      * brackets; the structural scan knows better there. */
-    if (scan == CFG_SCAN_MISMATCH && soff < off) off = soff;
-    if (scan == CFG_SCAN_EOF_STR && off >= soff) off = len;
+    if (scan == CFG_SCAN_MISMATCH && soff < off)
+      off = soff;
+    if (scan == CFG_SCAN_EOF_STR && off >= soff)
+      off = len;
     if (scan == CFG_SCAN_EOF) {
       size_t k = off < len ? off + 1 : len;
-      while (k < len && (text[k] == ' ' || text[k] == '\t' ||
-                         text[k] == '\n' || text[k] == '\r'))
+      while (k < len && (text[k] == ' ' || text[k] == '\t' || text[k] == '\n' ||
+                         text[k] == '\r'))
         k++;
-      if (k == len) off = len;
+      if (k == len)
+        off = len;
     }
     moss_cfg_pos_describe(text, len, off, what, sizeof(what));
     return parse_error(fname, text, off, what, err, errsz);
   }
   int ret = MOSS_ERR_PARSE;
-  size_t off = end != NULL ? (size_t) (end - text) : len;
+  size_t off = end != NULL ? (size_t)(end - text) : len;
   while (off < len && (text[off] == ' ' || text[off] == '\t' ||
                        text[off] == '\n' || text[off] == '\r'))
     off++;
   if (off < len) {
-    parse_error(fname, text, off, "unexpected data after the JSON value",
-                err, errsz);
+    parse_error(fname, text, off, "unexpected data after the JSON value", err,
+                errsz);
     goto out;
   }
   if (!cJSON_IsObject(root)) {
@@ -173,41 +184,48 @@ out:
   return ret;
 }
 
-/* ---- '?' placeholders ------------------------------------------------------ */
+/* ---- '?' placeholders ------------------------------------------------------
+ */
 
 int moss_cfg_expand_placeholders(struct moss_cfg *cfg, const uint8_t mac[6]) {
   static const char *const keys[] = {"device.id", "wifi.ap.ssid"};
   static const char hex[] = "0123456789ABCDEF";
   for (size_t k = 0; k < MOSS_ARRAY_SIZE(keys); k++) {
     int idx = moss_cfg_find(keys[k], strlen(keys[k]));
-    if (idx < 0) continue;
+    if (idx < 0)
+      continue;
     const char *s = moss_cfg_str_at(cfg, idx);
-    if (s == NULL || strchr(s, '?') == NULL) continue;
+    if (s == NULL || strchr(s, '?') == NULL)
+      continue;
     size_t n = strlen(s);
     char *b = moss_alloc(MOSS_SUB_CFG, n + 1);
-    if (b == NULL) return MOSS_ERR_NOMEM;
+    if (b == NULL)
+      return MOSS_ERR_NOMEM;
     memcpy(b, s, n + 1);
     /* Right to left: the last '?' takes the low nibble of the last MAC
      * byte; a MAC has 12 digits, further '?' stay. */
     unsigned digit = 0;
     for (size_t i = n; i-- > 0 && digit < 12;) {
-      if (b[i] != '?') continue;
+      if (b[i] != '?')
+        continue;
       uint8_t byte = mac[5 - digit / 2];
       b[i] = hex[(digit % 2 == 0) ? (byte & 0xf) : (byte >> 4)];
       digit++;
     }
     int r = moss_cfg_set_str_at(cfg, idx, b);
     moss_free(b);
-    if (r < 0) return r;
+    if (r < 0)
+      return r;
   }
   return MOSS_OK;
 }
 
-/* ---- the stack -------------------------------------------------------------- */
+/* ---- the stack --------------------------------------------------------------
+ */
 
 static int load_file(struct moss_cfg *cfg, const struct moss_cfg_env *env,
-                     const char *name, char *buf, bool drop_try,
-                     unsigned flags, char *err, size_t errsz) {
+                     const char *name, char *buf, bool drop_try, unsigned flags,
+                     char *err, size_t errsz) {
   const struct moss_cfg_fs *fs = env->fs;
   char tname[NAME_MAX_ + sizeof(TRY_SUFFIX)], msg[MOSS_CFG_MSG_MAX];
   snprintf(tname, sizeof(tname), "%s" TRY_SUFFIX, name);
@@ -223,8 +241,7 @@ static int load_file(struct moss_cfg *cfg, const struct moss_cfg_env *env,
              MOSS_CFG_FILE_MAX);
     ret = MOSS_ERR_TOOBIG;
   } else if (n < 0) {
-    snprintf(msg, sizeof(msg), "%s: cannot read: %s", fname,
-             moss_strerror(n));
+    snprintf(msg, sizeof(msg), "%s: cannot read: %s", fname, moss_strerror(n));
     ret = MOSS_ERR_IO;
   } else {
     /* The ACL left by the lower levels; the layer may change conf_acl
@@ -232,12 +249,14 @@ static int load_file(struct moss_cfg *cfg, const struct moss_cfg_env *env,
     const char *cur = cfg->conf_acl;
     size_t al = cur ? strlen(cur) + 1 : 1;
     char *acl = moss_alloc(MOSS_SUB_CFG, al);
-    if (acl == NULL) return MOSS_ERR_NOMEM;
+    if (acl == NULL)
+      return MOSS_ERR_NOMEM;
     memcpy(acl, cur ? cur : "", al);
-    ret = moss_cfg_apply_layer(cfg, fname, buf, (size_t) n, acl, msg,
-                               sizeof(msg));
+    ret =
+        moss_cfg_apply_layer(cfg, fname, buf, (size_t)n, acl, msg, sizeof(msg));
     moss_free(acl);
-    if (ret == MOSS_ERR_NOMEM) return ret;
+    if (ret == MOSS_ERR_NOMEM)
+      return ret;
   }
   if (use_try && drop_try) {
     int r = fs->remove(fs->ctx, tname);
@@ -246,8 +265,10 @@ static int load_file(struct moss_cfg *cfg, const struct moss_cfg_env *env,
   }
   if (ret < 0) {
     MOSS_LOG_E(CFG_MOD, "%s", msg);
-    if (err != NULL && errsz > 0) snprintf(err, errsz, "%s", msg);
-    if (flags & MOSS_CFG_LOAD_STRICT) return ret;
+    if (err != NULL && errsz > 0)
+      snprintf(err, errsz, "%s", msg);
+    if (flags & MOSS_CFG_LOAD_STRICT)
+      return ret;
   }
   return MOSS_OK;
 }
@@ -256,22 +277,28 @@ static int load_stack(struct moss_cfg *cfg, const struct moss_cfg_env *env,
                       int max_level, unsigned flags, bool boot, char *err,
                       size_t errsz) {
   moss_cfg_free(cfg);
-  if (err != NULL && errsz > 0) err[0] = '\0';
-  if (max_level < 0 || max_level > 9) return MOSS_ERR_RANGE;
+  if (err != NULL && errsz > 0)
+    err[0] = '\0';
+  if (max_level < 0 || max_level > 9)
+    return MOSS_ERR_RANGE;
   int ret = MOSS_OK;
   char *buf = NULL;
   if (max_level > 0) {
     buf = moss_alloc(MOSS_SUB_CFG, MOSS_CFG_FILE_MAX);
-    if (buf == NULL) return MOSS_ERR_NOMEM;
+    if (buf == NULL)
+      return MOSS_ERR_NOMEM;
   }
   for (size_t i = 0; i < MOSS_ARRAY_SIZE(layers); i++) {
-    if (layers[i].lv2 > 2 * max_level) break;
+    if (layers[i].lv2 > 2 * max_level)
+      break;
     bool user = layers[i].lv2 == 18;
     ret = load_file(cfg, env, layers[i].name, buf, boot && user, flags, err,
                     errsz);
-    if (ret < 0) goto out;
+    if (ret < 0)
+      goto out;
   }
-  if (env->mac != NULL) ret = moss_cfg_expand_placeholders(cfg, env->mac);
+  if (env->mac != NULL)
+    ret = moss_cfg_expand_placeholders(cfg, env->mac);
 out:
   moss_free(buf);
   return ret;
@@ -285,12 +312,15 @@ int moss_cfg_load_levels(struct moss_cfg *cfg, const struct moss_cfg_env *env,
 
 static int rename_file(const struct moss_cfg_fs *fs, const char *src,
                        const char *dst) {
-  if (fs->rename != NULL) return fs->rename(fs->ctx, src, dst);
+  if (fs->rename != NULL)
+    return fs->rename(fs->ctx, src, dst);
   char *buf = moss_alloc(MOSS_SUB_CFG, MOSS_CFG_FILE_MAX);
-  if (buf == NULL) return MOSS_ERR_NOMEM;
+  if (buf == NULL)
+    return MOSS_ERR_NOMEM;
   int n = fs->read(fs->ctx, src, buf, MOSS_CFG_FILE_MAX);
-  int r = n < 0 ? n : fs->write(fs->ctx, dst, buf, (size_t) n);
-  if (r >= 0) r = fs->remove(fs->ctx, src);
+  int r = n < 0 ? n : fs->write(fs->ctx, dst, buf, (size_t)n);
+  if (r >= 0)
+    r = fs->remove(fs->ctx, src);
   moss_free(buf);
   return r;
 }
@@ -308,7 +338,8 @@ int moss_cfg_load_boot(struct moss_cfg *cfg, const struct moss_cfg_env *env) {
   return load_stack(cfg, env, 9, 0, true, NULL, 0);
 }
 
-/* ---- save ------------------------------------------------------------------- */
+/* ---- save -------------------------------------------------------------------
+ */
 
 int moss_cfg_save(const struct moss_cfg *cfg, const struct moss_cfg_env *env,
                   int level, bool try_once, char *err, size_t errsz) {
@@ -318,44 +349,51 @@ int moss_cfg_save(const struct moss_cfg *cfg, const struct moss_cfg_env *env,
   char *text = NULL;
   int ret = MOSS_ERR_NOMEM;
   moss_cfg_json_init();
-  if (err != NULL && errsz > 0) err[0] = '\0';
+  if (err != NULL && errsz > 0)
+    err[0] = '\0';
   if (level < 1 || level > 9) {
-    if (err) snprintf(err, errsz, "invalid level %d", level);
+    if (err)
+      snprintf(err, errsz, "invalid level %d", level);
     return MOSS_ERR_RANGE;
   }
   snprintf(name, sizeof(name), "conf%d.json", level);
   snprintf(tname, sizeof(tname), "%s" TRY_SUFFIX, name);
   struct moss_cfg *base = moss_alloc(MOSS_SUB_CFG, sizeof(*base));
-  if (base == NULL) goto out;
+  if (base == NULL)
+    goto out;
   moss_cfg_init(base);
   /* The levels below, as boot builds them (broken files skipped). */
   ret = moss_cfg_load_levels(base, env, level - 1, 0, NULL, 0);
-  if (ret < 0) goto out;
+  if (ret < 0)
+    goto out;
   ret = MOSS_ERR_NOMEM;
   diff = moss_cfg_diff_json(cfg, base);
-  if (diff == NULL) goto out;
+  if (diff == NULL)
+    goto out;
   text = cJSON_PrintUnformatted(diff);
-  if (text == NULL) goto out;
+  if (text == NULL)
+    goto out;
   size_t len = strlen(text);
   if (len > MOSS_CFG_FILE_MAX) {
     /* It could not be loaded back. */
     ret = MOSS_ERR_TOOBIG;
-    if (err) snprintf(err, errsz, "%s would be %zu bytes (max %d)", name,
-                      len, MOSS_CFG_FILE_MAX);
+    if (err)
+      snprintf(err, errsz, "%s would be %zu bytes (max %d)", name, len,
+               MOSS_CFG_FILE_MAX);
     goto out;
   }
   /* A stale .try would shadow the new file at the next boot. */
   ret = fs->remove(fs->ctx, tname);
   if (ret < 0 && ret != MOSS_ERR_NOENT) {
-    if (err) snprintf(err, errsz, "cannot remove %s: %s", tname,
-                      moss_strerror(ret));
+    if (err)
+      snprintf(err, errsz, "cannot remove %s: %s", tname, moss_strerror(ret));
     goto out;
   }
   const char *out_name = (try_once && level == 9) ? tname : name;
   ret = fs->write(fs->ctx, out_name, text, len);
   if (ret < 0) {
-    if (err) snprintf(err, errsz, "cannot write %s: %s", out_name,
-                      moss_strerror(ret));
+    if (err)
+      snprintf(err, errsz, "cannot write %s: %s", out_name, moss_strerror(ret));
     goto out;
   }
   MOSS_LOG_I(CFG_MOD, "Saved to %s", out_name);

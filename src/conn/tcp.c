@@ -19,9 +19,10 @@
 #include "moss/port.h"
 
 enum {
-  TF_SOCK = 1u << 0, /* recv/send, half-close */
-  TF_SHUT = 1u << 1, /* FIN sent, discarding input until EOF */
-  TF_EOF = 1u << 2,  /* peer closed: flush what is queued, then close */
+  TF_SOCK = 1u << 0,    /* recv/send, half-close */
+  TF_SHUT = 1u << 1,    /* FIN sent, discarding input until EOF */
+  TF_EOF = 1u << 2,     /* peer closed: flush what is queued, then close */
+  TF_OVERRUN = 1u << 3, /* serial line: drop old output when full */
 };
 
 struct tcp {
@@ -194,8 +195,13 @@ static void io_cb(struct moss_ev *ev, struct ev_watch *w, unsigned events) {
 static int tcp_send(struct moss_conn *c, const void *data, size_t len) {
   struct tcp *t = T(c);
   const uint8_t *d = data;
-  if (len > c->tx_cap - t->tx_len)
-    return MOSS_ERR_TOOBIG;
+  if (len > c->tx_cap - t->tx_len) {
+    if (!(t->tflags & TF_OVERRUN) || len > c->tx_cap)
+      return MOSS_ERR_TOOBIG;
+    /* Nobody reads the line: drop the old output rather than the new. */
+    moss_port_discard_output(t->w.fd);
+    t->tx_len = 0;
+  }
   if (t->tx_len == 0 && !(c->flags & CF_CONNECTING)) {
     long n = moss_port_write(t->w.fd, t->tflags & TF_SOCK, d, len);
     if (n < 0 && n != MOSS_ERR_AGAIN) {
@@ -476,7 +482,8 @@ int moss_conn_from_fd(struct moss_ev *ev, int fd,
     return rc;
   }
   struct moss_conn *c;
-  rc = make(ev, &fd_ops, fd, 0, o, h, user, &c);
+  rc = make(ev, &fd_ops, fd, o != NULL && o->overrun ? TF_OVERRUN : 0, o, h,
+            user, &c);
   if (rc != MOSS_OK)
     return rc;
   update(c);

@@ -32,9 +32,12 @@ static size_t charge(size_t n) {
 }
 
 static bool admit(size_t n) {
-  if (fail_countdown > 0 && --fail_countdown == 0) return false;
-  if (st.budget == 0) return true;
-  if (st.in_use > st.budget) return false;
+  if (fail_countdown > 0 && --fail_countdown == 0)
+    return false;
+  if (st.budget == 0)
+    return true;
+  if (st.in_use > st.budget)
+    return false;
   return charge(n) <= st.budget - st.in_use;
 }
 
@@ -42,10 +45,12 @@ static void account_add(enum moss_subsys sub, size_t n) {
   st.in_use += charge(n);
   st.by_sub[sub] += charge(n);
   st.blocks++;
-  if (st.in_use > st.peak) st.peak = st.in_use;
+  if (st.in_use > st.peak)
+    st.peak = st.in_use;
   if (st.budget > 0) {
     size_t fr = st.in_use >= st.budget ? 0 : st.budget - st.in_use;
-    if (fr < st.min_free) st.min_free = fr;
+    if (fr < st.min_free)
+      st.min_free = fr;
   }
 }
 
@@ -56,7 +61,8 @@ static void account_sub(enum moss_subsys sub, size_t n) {
 }
 
 void *moss_alloc(enum moss_subsys sub, size_t n) {
-  if (n == 0 || (unsigned) sub >= MOSS_SUB_COUNT) return NULL;
+  if (n == 0 || (unsigned)sub >= MOSS_SUB_COUNT)
+    return NULL;
   if (n > SIZE_MAX / 2 || !admit(n)) {
     st.failures++;
     return NULL;
@@ -67,40 +73,46 @@ void *moss_alloc(enum moss_subsys sub, size_t n) {
     return NULL;
   }
   h->size = n;
-  h->sub = (uint32_t) sub;
+  h->sub = (uint32_t)sub;
   h->magic = HDR_MAGIC;
   account_add(sub, n);
   return h + 1;
 }
 
 void *moss_calloc(enum moss_subsys sub, size_t nmemb, size_t size) {
-  if (size != 0 && nmemb > SIZE_MAX / size) return NULL;
+  if (size != 0 && nmemb > SIZE_MAX / size)
+    return NULL;
   void *p = moss_alloc(sub, nmemb * size);
-  if (p != NULL) memset(p, 0, nmemb * size);
+  if (p != NULL)
+    memset(p, 0, nmemb * size);
   return p;
 }
 
 static struct hdr *hdr_of(const void *p) {
-  struct hdr *h = (struct hdr *) p - 1;
+  struct hdr *h = (struct hdr *)p - 1;
   MOSS_ASSERT(h->magic == HDR_MAGIC);
   return h;
 }
 
 void *moss_realloc(void *p, size_t n) {
-  if (p == NULL) return NULL; /* subsystem unknown: callers use alloc */
+  if (p == NULL)
+    return NULL; /* subsystem unknown: callers use alloc */
   struct hdr *h = hdr_of(p);
-  if (n == 0) return NULL;
+  if (n == 0)
+    return NULL;
   if (n > h->size) {
     size_t grow = n - h->size;
-    if (fail_countdown > 0 && --fail_countdown == 0) goto fail;
+    if (fail_countdown > 0 && --fail_countdown == 0)
+      goto fail;
     if (st.budget != 0 &&
         (st.in_use > st.budget || grow > st.budget - st.in_use))
       goto fail;
   }
-  enum moss_subsys sub = (enum moss_subsys) h->sub;
+  enum moss_subsys sub = (enum moss_subsys)h->sub;
   size_t old = h->size;
   struct hdr *nh = realloc(h, sizeof(*nh) + n);
-  if (nh == NULL) goto fail;
+  if (nh == NULL)
+    goto fail;
   account_sub(sub, old);
   nh->size = n;
   account_add(sub, n);
@@ -111,15 +123,17 @@ fail:
 }
 
 void moss_free(void *p) {
-  if (p == NULL) return;
+  if (p == NULL)
+    return;
   struct hdr *h = hdr_of(p);
-  account_sub((enum moss_subsys) h->sub, h->size);
+  account_sub((enum moss_subsys)h->sub, h->size);
   h->magic = HDR_FREED;
   free(h);
 }
 
 void moss_free_secret(void *p) {
-  if (p == NULL) return;
+  if (p == NULL)
+    return;
   moss_zeroize(p, hdr_of(p)->size);
   moss_free(p);
 }
@@ -151,7 +165,7 @@ const char *moss_alloc_subsys_name(enum moss_subsys sub) {
       "core", "flash", "fs",   "cfg", "conn", "tls", "http",
       "ws",   "rpc",   "mqtt", "se",  "json", "app",
   };
-  return (unsigned) sub < MOSS_SUB_COUNT ? names[sub] : "?";
+  return (unsigned)sub < MOSS_SUB_COUNT ? names[sub] : "?";
 }
 
 void *moss_alloc_mbedtls_calloc(size_t nmemb, size_t size) {

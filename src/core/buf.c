@@ -14,26 +14,34 @@ void moss_buf_init(struct moss_buf *b, enum moss_subsys sub, size_t cap) {
 }
 
 int moss_buf_reserve(struct moss_buf *b, size_t n) {
-  if (n > b->cap || b->len > b->cap - n) return MOSS_ERR_TOOBIG;
+  if (n > b->cap || b->len > b->cap - n)
+    return MOSS_ERR_TOOBIG;
   size_t need = b->len + n;
-  if (need <= b->size) return MOSS_OK;
+  if (need <= b->size)
+    return MOSS_OK;
   /* Grow by half again, but never past the cap. */
   size_t want = b->size + b->size / 2;
-  if (want < need) want = need;
-  if (want < 64) want = 64;
-  if (want > b->cap) want = b->cap;
-  uint8_t *nb = b->buf == NULL ? moss_alloc(b->sub, want)
-                               : moss_realloc(b->buf, want);
-  if (nb == NULL) return MOSS_ERR_NOMEM;
+  if (want < need)
+    want = need;
+  if (want < 64)
+    want = 64;
+  if (want > b->cap)
+    want = b->cap;
+  uint8_t *nb =
+      b->buf == NULL ? moss_alloc(b->sub, want) : moss_realloc(b->buf, want);
+  if (nb == NULL)
+    return MOSS_ERR_NOMEM;
   b->buf = nb;
   b->size = want;
   return MOSS_OK;
 }
 
 int moss_buf_append(struct moss_buf *b, const void *data, size_t n) {
-  if (n == 0) return MOSS_OK;
+  if (n == 0)
+    return MOSS_OK;
   int rc = moss_buf_reserve(b, n);
-  if (rc != MOSS_OK) return rc;
+  if (rc != MOSS_OK)
+    return rc;
   memcpy(b->buf + b->len, data, n);
   b->len += n;
   return MOSS_OK;

@@ -29,18 +29,40 @@ void moss_log_set_stderr(int on) {
 
 const char *moss_log_level_name(enum moss_log_level lvl) {
   switch (lvl) {
-    case MOSS_LL_ERROR: return "ERROR";
-    case MOSS_LL_WARN: return "WARN";
-    case MOSS_LL_INFO: return "INFO";
-    case MOSS_LL_DEBUG: return "DEBUG";
-    case MOSS_LL_VERBOSE: return "VERBOSE";
-    default: return "NONE";
+    case MOSS_LL_ERROR:
+      return "ERROR";
+    case MOSS_LL_WARN:
+      return "WARN";
+    case MOSS_LL_INFO:
+      return "INFO";
+    case MOSS_LL_DEBUG:
+      return "DEBUG";
+    case MOSS_LL_VERBOSE:
+      return "VERBOSE";
+    default:
+      return "NONE";
   }
+}
+
+bool moss_log_printable(unsigned char c) {
+  return c >= 0x20 && c <= 0x7e;
+}
+
+size_t moss_log_sanitize(char *dst, size_t dstsz, const void *src, size_t n) {
+  if (dstsz == 0)
+    return 0;
+  const unsigned char *p = src;
+  size_t k = n < dstsz - 1 ? n : dstsz - 1;
+  for (size_t i = 0; i < k; i++)
+    dst[i] = moss_log_printable(p[i]) ? (char)p[i] : '?';
+  dst[k] = '\0';
+  return k;
 }
 
 void moss_vlog(enum moss_log_level lvl, const char *module, const char *fmt,
                va_list ap) {
-  if (lvl > cur_level || lvl < MOSS_LL_ERROR) return;
+  if (lvl > cur_level || lvl < MOSS_LL_ERROR)
+    return;
   char msg[512];
   vsnprintf(msg, sizeof(msg), fmt, ap);
   if (to_stderr) {
@@ -49,16 +71,18 @@ void moss_vlog(enum moss_log_level lvl, const char *module, const char *fmt,
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     fprintf(stderr, "%04d-%02d-%02d %02d:%02d:%02d.%03ld %s %s %s\n",
-            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-            tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L,
-            moss_log_level_name(lvl), module, msg);
+            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+            tm.tm_sec, ts.tv_nsec / 1000000L, moss_log_level_name(lvl), module,
+            msg);
   }
-  if (sink_fn != NULL) sink_fn(sink_arg, lvl, module, msg);
+  if (sink_fn != NULL)
+    sink_fn(sink_arg, lvl, module, msg);
 }
 
 void moss_log(enum moss_log_level lvl, const char *module, const char *fmt,
               ...) {
-  if (lvl > cur_level) return;
+  if (lvl > cur_level)
+    return;
   va_list ap;
   va_start(ap, fmt);
   moss_vlog(lvl, module, fmt, ap);

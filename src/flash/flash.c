@@ -4,21 +4,24 @@
 #include "moss/err.h"
 
 static int check(const struct moss_flash *f, uint32_t off, size_t len) {
-  if (off > f->size || len > f->size - off) return MOSS_ERR_RANGE;
+  if (off > f->size || len > f->size - off)
+    return MOSS_ERR_RANGE;
   return MOSS_OK;
 }
 
 int moss_flash_read(const struct moss_flash *f, uint32_t off, void *buf,
                     size_t len) {
   int rc = check(f, off, len);
-  if (rc != MOSS_OK || len == 0) return rc;
+  if (rc != MOSS_OK || len == 0)
+    return rc;
   return f->ops->read(f->ctx, off, buf, len);
 }
 
-int moss_flash_write(const struct moss_flash *f, uint32_t off,
-                     const void *buf, size_t len) {
+int moss_flash_write(const struct moss_flash *f, uint32_t off, const void *buf,
+                     size_t len) {
   int rc = check(f, off, len);
-  if (rc != MOSS_OK || len == 0) return rc;
+  if (rc != MOSS_OK || len == 0)
+    return rc;
   if (f->write_align > 1 && (off % f->write_align || len % f->write_align))
     return MOSS_ERR_ALIGN;
   return f->ops->write(f->ctx, off, buf, len);
@@ -26,8 +29,10 @@ int moss_flash_write(const struct moss_flash *f, uint32_t off,
 
 int moss_flash_erase(const struct moss_flash *f, uint32_t off, size_t len) {
   int rc = check(f, off, len);
-  if (rc != MOSS_OK || len == 0) return rc;
-  if (off % f->erase_size || len % f->erase_size) return MOSS_ERR_ALIGN;
+  if (rc != MOSS_OK || len == 0)
+    return rc;
+  if (off % f->erase_size || len % f->erase_size)
+    return MOSS_ERR_ALIGN;
   return f->ops->erase(f->ctx, off, len);
 }
 

@@ -87,8 +87,10 @@ static void finish_request(struct moss_http_conn *hc) {
 }
 
 static void stream_end(struct moss_http_conn *hc) {
-  if (hc->is_ws) return; /* u.st is not the live member */
-  if (hc->u.st.done != NULL) hc->u.st.done(hc->u.st.ctx);
+  if (hc->is_ws)
+    return; /* u.st is not the live member */
+  if (hc->u.st.done != NULL)
+    hc->u.st.done(hc->u.st.ctx);
   hc->u.st.done = NULL;
   hc->u.st.read = NULL;
   hc->u.st.ctx = NULL;
@@ -113,28 +115,30 @@ static void pump(struct moss_http_conn *hc) {
       finish_request(hc);
       return;
     }
-    if (moss_conn_send_space(hc->c) < sizeof(chunk)) return; /* on_sent */
+    if (moss_conn_send_space(hc->c) < sizeof(chunk))
+      return; /* on_sent */
     uint64_t left = hc->u.st.left;
-    size_t want = left < sizeof(chunk) ? (size_t) left : sizeof(chunk);
+    size_t want = left < sizeof(chunk) ? (size_t)left : sizeof(chunk);
     long n = hc->u.st.read(hc->u.st.ctx, chunk, want);
     if (n <= 0) {
       /* The source ended before Content-Length: the peer cannot tell a
        * short body from a slow one, so the connection must go. */
       MOSS_LOG_E(TAG, "reply body ended %llu bytes early",
-                 (unsigned long long) hc->u.st.left);
+                 (unsigned long long)hc->u.st.left);
       stream_end(hc);
       hc->state = HS_CLOSING;
       moss_conn_abort(hc->c);
       return;
     }
-    if ((size_t) n > want) n = (long) want;
-    if (moss_conn_send(hc->c, chunk, (size_t) n) != MOSS_OK) {
+    if ((size_t)n > want)
+      n = (long)want;
+    if (moss_conn_send(hc->c, chunk, (size_t)n) != MOSS_OK) {
       stream_end(hc);
       hc->state = HS_CLOSING;
       moss_conn_abort(hc->c);
       return;
     }
-    hc->u.st.left -= (uint64_t) n;
+    hc->u.st.left -= (uint64_t)n;
   }
 }
 
@@ -151,18 +155,20 @@ static int send_head_body(struct moss_http_conn *hc, int status,
   char head[ONE_SEND_MAX];
   struct moss_http_resp r;
   /* Leave room for the body in the same buffer. */
-  size_t room = body != NULL ? sizeof(head) - (size_t) clen : 1024;
+  size_t room = body != NULL ? sizeof(head) - (size_t)clen : 1024;
   moss_http_resp_init(&r, head, room, status, NULL);
   moss_http_resp_content_length(&r, clen);
   if (close_after || !hc->keep_alive)
     moss_http_resp_header(&r, "Connection", "close");
-  if (extra != NULL) moss_http_resp_raw(&r, moss_str_c(extra));
+  if (extra != NULL)
+    moss_http_resp_raw(&r, moss_str_c(extra));
   int rc = moss_http_resp_finish(&r);
-  if (rc != MOSS_OK) return rc;
+  if (rc != MOSS_OK)
+    return rc;
   size_t n = r.len;
   if (body != NULL) {
-    memcpy(head + n, body, (size_t) clen);
-    n += (size_t) clen;
+    memcpy(head + n, body, (size_t)clen);
+    n += (size_t)clen;
   }
   return moss_conn_send(hc->c, head, n);
 }
@@ -183,18 +189,20 @@ static long membody_read(void *ctx, uint8_t *buf, size_t cap) {
   size_t n = m->len - m->off < cap ? m->len - m->off : cap;
   memcpy(buf, m->p + m->off, n);
   m->off += n;
-  return (long) n;
+  return (long)n;
 }
 
 static void membody_done(void *ctx) {
   moss_free(ctx);
 }
 
-/* ---- replies --------------------------------------------------------------- */
+/* ---- replies ---------------------------------------------------------------
+ */
 
 int moss_http_reply(struct moss_http_conn *hc, int status, const char *extra,
                     const void *body, size_t len, bool close_after) {
-  if (hc->state != HS_WAIT) return MOSS_ERR_CLOSED;
+  if (hc->state != HS_WAIT)
+    return MOSS_ERR_CLOSED;
   hc->close_after = hc->close_after || close_after;
   if (!hc->is_head && len > 0 && len <= ONE_SEND_MAX / 2 &&
       moss_conn_send_space(hc->c) >= ONE_SEND_MAX) {
@@ -211,7 +219,8 @@ int moss_http_reply(struct moss_http_conn *hc, int status, const char *extra,
     moss_conn_abort(hc->c);
     return rc;
   }
-  if (hc->is_head) len = 0;
+  if (hc->is_head)
+    len = 0;
   if (len > 0 && moss_conn_send_space(hc->c) >= len) {
     rc = moss_conn_send(hc->c, body, len);
     if (rc != MOSS_OK) {
@@ -226,7 +235,7 @@ int moss_http_reply(struct moss_http_conn *hc, int status, const char *extra,
       moss_conn_abort(hc->c);
       return MOSS_ERR_NOMEM;
     }
-    m->p = (uint8_t *) (m + 1);
+    m->p = (uint8_t *)(m + 1);
     memcpy(m->p, body, len);
     m->len = len;
     m->off = 0;
@@ -242,12 +251,22 @@ int moss_http_reply(struct moss_http_conn *hc, int status, const char *extra,
   return MOSS_OK;
 }
 
+int moss_http_reply_text(struct moss_http_conn *hc, int status,
+                         const char *text) {
+  char body[256];
+  int n = snprintf(body, sizeof(body), "%s\r\n", text);
+  size_t len = n < 0 ? 0 : MOSS_MIN((size_t)n, sizeof(body) - 1);
+  return moss_http_reply(hc, status, "Content-Type: text/plain\r\n", body, len,
+                         false);
+}
+
 int moss_http_reply_stream(struct moss_http_conn *hc, int status,
                            const char *extra, uint64_t content_length,
                            moss_http_body_fn *read,
                            moss_http_body_done_fn *done, void *ctx) {
   if (hc->state != HS_WAIT) {
-    if (done != NULL) done(ctx);
+    if (done != NULL)
+      done(ctx);
     return MOSS_ERR_CLOSED;
   }
   int rc = send_head(hc, status, extra, content_length, hc->close_after);
@@ -271,11 +290,12 @@ static void reply_error(struct moss_http_conn *hc, int status) {
   char body[128];
   int n = snprintf(body, sizeof(body), "%s\r\n", text);
   hc->state = HS_WAIT;
-  moss_http_reply(hc, status, "Content-Type: text/plain\r\n", body,
-                  (size_t) n, true);
+  moss_http_reply(hc, status, "Content-Type: text/plain\r\n", body, (size_t)n,
+                  true);
 }
 
-/* ---- WebSocket ------------------------------------------------------------- */
+/* ---- WebSocket -------------------------------------------------------------
+ */
 
 static void ws_fail(struct moss_http_conn *hc, uint16_t code) {
   uint8_t out[16];
@@ -290,19 +310,21 @@ static void ws_fail(struct moss_http_conn *hc, uint16_t code) {
 int moss_http_ws_upgrade(struct moss_http_conn *hc,
                          const struct moss_http_req *req,
                          const struct moss_http_ws_handlers *h) {
-  if (hc->state != HS_WAIT) return MOSS_ERR_CLOSED;
+  if (hc->state != HS_WAIT)
+    return MOSS_ERR_CLOSED;
   struct moss_ws_handshake hs;
   int rc = moss_ws_check_handshake(req, &hs);
   if (rc != MOSS_OK) {
-    const char *extra = hs.status == 426 ? "Sec-WebSocket-Version: 13\r\n"
-                                         : NULL;
+    const char *extra =
+        hs.status == 426 ? "Sec-WebSocket-Version: 13\r\n" : NULL;
     moss_http_reply(hc, hs.status, extra, NULL, 0, true);
     return rc;
   }
   char head[512];
   struct moss_http_resp r;
   rc = moss_ws_write_handshake_response(&r, head, sizeof(head), &hs);
-  if (rc == MOSS_OK) rc = moss_conn_send(hc->c, head, r.len);
+  if (rc == MOSS_OK)
+    rc = moss_conn_send(hc->c, head, r.len);
   if (rc != MOSS_OK) {
     hc->state = HS_CLOSING;
     moss_conn_abort(hc->c);
@@ -321,22 +343,27 @@ int moss_http_ws_upgrade(struct moss_http_conn *hc,
 
 int moss_http_ws_send(struct moss_http_conn *hc, int opcode, const void *data,
                       size_t len) {
-  if (hc->state != HS_WS) return MOSS_ERR_CLOSED;
+  if (hc->state != HS_WS)
+    return MOSS_ERR_CLOSED;
   uint8_t hdr[MOSS_WS_MAX_HEADER];
   size_t hl;
-  int rc = moss_ws_encode_header(hdr, sizeof(hdr), true, (unsigned) opcode,
-                                 len, NULL, &hl);
-  if (rc != MOSS_OK) return rc;
-  if (moss_conn_send_space(hc->c) < hl + len) return MOSS_ERR_TOOBIG;
+  int rc = moss_ws_encode_header(hdr, sizeof(hdr), true, (unsigned)opcode, len,
+                                 NULL, &hl);
+  if (rc != MOSS_OK)
+    return rc;
+  if (moss_conn_send_space(hc->c) < hl + len)
+    return MOSS_ERR_TOOBIG;
   if (len <= ONE_SEND_MAX - MOSS_WS_MAX_HEADER) {
     /* One send, one segment (see ONE_SEND_MAX). */
     uint8_t frame[ONE_SEND_MAX];
     memcpy(frame, hdr, hl);
-    if (len > 0) memcpy(frame + hl, data, len);
+    if (len > 0)
+      memcpy(frame + hl, data, len);
     return moss_conn_send(hc->c, frame, hl + len);
   }
   rc = moss_conn_send(hc->c, hdr, hl);
-  if (rc == MOSS_OK && len > 0) rc = moss_conn_send(hc->c, data, len);
+  if (rc == MOSS_OK && len > 0)
+    rc = moss_conn_send(hc->c, data, len);
   return rc;
 }
 
@@ -377,11 +404,11 @@ static void ws_frame(struct moss_http_conn *hc, struct moss_ws_frame *f) {
   } else if (ev == MOSS_WS_MSG_CONTROL) {
     if (f->opcode == MOSS_WS_OP_PING) {
       moss_http_ws_send(hc, MOSS_WS_OP_PONG, f->payload,
-                        (size_t) f->payload_len);
+                        (size_t)f->payload_len);
     } else if (f->opcode == MOSS_WS_OP_CLOSE) {
       uint16_t code;
       struct moss_str reason;
-      if (moss_ws_parse_close(f->payload, (size_t) f->payload_len, &code,
+      if (moss_ws_parse_close(f->payload, (size_t)f->payload_len, &code,
                               &reason) != MOSS_OK ||
           code == MOSS_WS_CLOSE_NO_STATUS)
         code = MOSS_WS_CLOSE_NORMAL;
@@ -397,48 +424,43 @@ static long ws_data(struct moss_http_conn *hc, const uint8_t *data,
     struct moss_ws_frame f;
     int rc = moss_ws_parse_header(MOSS_WS_SERVER, data + off, len - off,
                                   hc->srv->cfg.max_ws_msg, &f);
-    if (rc == 0) break;
+    if (rc == 0)
+      break;
     if (rc < 0) {
       ws_fail(hc, moss_ws_close_code_for(rc));
       break;
     }
-    size_t total = f.header_len + (size_t) f.payload_len;
-    if (len - off < total) break; /* whole frame not here yet */
+    size_t total = f.header_len + (size_t)f.payload_len;
+    if (len - off < total)
+      break; /* whole frame not here yet */
     /* Unmask into a private copy: the receive buffer is read-only. */
     uint8_t small[128];
     uint8_t *p = f.payload_len <= sizeof(small)
                      ? small
-                     : moss_alloc(MOSS_SUB_WS, (size_t) f.payload_len);
+                     : moss_alloc(MOSS_SUB_WS, (size_t)f.payload_len);
     if (p == NULL) {
       ws_fail(hc, MOSS_WS_CLOSE_TOO_BIG);
       break;
     }
-    memcpy(p, data + off + f.header_len, (size_t) f.payload_len);
-    if (f.masked) moss_ws_mask(p, (size_t) f.payload_len, f.mask, 0);
+    memcpy(p, data + off + f.header_len, (size_t)f.payload_len);
+    if (f.masked)
+      moss_ws_mask(p, (size_t)f.payload_len, f.mask, 0);
     f.payload = p;
     off += total;
     ws_frame(hc, &f);
-    if (p != small) moss_free(p);
+    if (p != small)
+      moss_free(p);
   }
-  return (long) off;
+  return (long)off;
 }
 
-/* Peer text in a log line: printable ASCII only, so a request cannot
- * forge log lines. */
-static void sanitize(char *dst, size_t n, struct moss_str s) {
-  size_t k = 0;
-  for (size_t i = 0; i < s.len && k + 1 < n; i++) {
-    unsigned char ch = (unsigned char) s.buf[i];
-    dst[k++] = (ch >= 0x20 && ch < 0x7f) ? (char) ch : '?';
-  }
-  dst[k] = '\0';
-}
-
-/* ---- connection callbacks ---------------------------------------------------- */
+/* ---- connection callbacks
+ * ---------------------------------------------------- */
 
 static long on_data(struct moss_conn *c, const uint8_t *data, size_t len) {
   struct moss_http_conn *hc = moss_conn_user(c);
-  if (hc->state == HS_WS) return ws_data(hc, data, len);
+  if (hc->state == HS_WS)
+    return ws_data(hc, data, len);
   if (hc->state != HS_HEAD) {
     moss_conn_pause(c); /* hold pipelined bytes until the reply is out */
     return 0;
@@ -446,21 +468,21 @@ static long on_data(struct moss_conn *c, const uint8_t *data, size_t len) {
   struct moss_http_header hdrs[MOSS_HTTP_MAX_HEADERS];
   struct moss_http_req req;
   moss_http_req_init(&req, hdrs, MOSS_HTTP_MAX_HEADERS);
-  int rc = moss_http_parse_request(&req, (const char *) data, len);
-  if (rc == 0) return 0;
+  int rc = moss_http_parse_request(&req, (const char *)data, len);
+  if (rc == 0)
+    return 0;
   if (rc < 0) {
     MOSS_LOG_W(TAG, "bad request: %d %s", req.status,
                moss_http_status_text(req.status));
     reply_error(hc, req.status ? req.status : 400);
-    return (long) len;
+    return (long)len;
   }
-  size_t head = (size_t) rc;
-  if (req.has_content_length &&
-      req.content_length > hc->srv->cfg.max_body) {
+  size_t head = (size_t)rc;
+  if (req.has_content_length && req.content_length > hc->srv->cfg.max_body) {
     reply_error(hc, 413);
-    return (long) len;
+    return (long)len;
   }
-  size_t clen = (size_t) req.content_length;
+  size_t clen = (size_t)req.content_length;
   if (len - head < clen) {
     if (req.expect_continue && !hc->sent_continue) {
       static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -471,35 +493,40 @@ static long on_data(struct moss_conn *c, const uint8_t *data, size_t len) {
   }
   char m[16], uri[128];
   moss_str_copy(m, sizeof(m), req.method);
-  sanitize(uri, sizeof(uri), req.target);
+  moss_log_sanitize(uri, sizeof(uri), req.target.buf, req.target.len);
   MOSS_LOG_I(TAG, "%s %s", m, uri);
   hc->keep_alive = req.keep_alive;
   hc->is_head = moss_str_eq_c(req.method, "HEAD");
   hc->close_after = false;
   hc->state = HS_WAIT;
-  struct moss_str body = {(const char *) data + head, clen};
+  struct moss_str body = {(const char *)data + head, clen};
   hc->srv->cfg.handler(hc->srv->cfg.arg, hc, &req, body);
-  return (long) (head + clen);
+  return (long)(head + clen);
 }
 
 static void on_sent(struct moss_conn *c) {
   struct moss_http_conn *hc = moss_conn_user(c);
-  if (hc != NULL && hc->state == HS_STREAM) pump(hc);
+  if (hc != NULL && hc->state == HS_STREAM)
+    pump(hc);
 }
 
 static void on_close(struct moss_conn *c, int reason) {
-  (void) reason;
+  (void)reason;
   struct moss_http_conn *hc = moss_conn_user(c);
-  if (moss_conn_is_listener(c) || hc == NULL) return;
+  if (moss_conn_is_listener(c) || hc == NULL)
+    return;
   if (hc->state == HS_WS && hc->u.ws.wsh != NULL &&
       hc->u.ws.wsh->on_close != NULL)
     hc->u.ws.wsh->on_close(hc);
   struct moss_http_server *srv = hc->srv;
-  if (srv->cfg.on_conn_close != NULL) srv->cfg.on_conn_close(srv->cfg.arg, hc);
+  if (srv->cfg.on_conn_close != NULL)
+    srv->cfg.on_conn_close(srv->cfg.arg, hc);
   conn_release(hc);
   struct moss_http_conn **pp = &srv->conns;
-  while (*pp != NULL && *pp != hc) pp = &(*pp)->next;
-  if (*pp != NULL) *pp = hc->next;
+  while (*pp != NULL && *pp != hc)
+    pp = &(*pp)->next;
+  if (*pp != NULL)
+    *pp = hc->next;
   srv->nconns--;
   moss_free(hc);
 }
@@ -536,7 +563,8 @@ static const struct moss_conn_handlers conn_handlers = {
     .on_close = on_close,
 };
 
-/* ---- server ------------------------------------------------------------------ */
+/* ---- server
+ * ------------------------------------------------------------------ */
 
 int moss_http_server_start(struct moss_ev *ev,
                            const struct moss_http_server_cfg *cfg,
@@ -544,29 +572,32 @@ int moss_http_server_start(struct moss_ev *ev,
                            size_t whylen) {
   *out = NULL;
   struct moss_http_server *srv = moss_calloc(MOSS_SUB_HTTP, 1, sizeof(*srv));
-  if (srv == NULL) return MOSS_ERR_NOMEM;
+  if (srv == NULL)
+    return MOSS_ERR_NOMEM;
   srv->ev = ev;
   srv->cfg = *cfg;
   srv->cfg.listen_addr = NULL;
-  if (srv->cfg.max_body == 0) srv->cfg.max_body = MOSS_HTTP_DEFAULT_MAX_BODY;
+  if (srv->cfg.max_body == 0)
+    srv->cfg.max_body = MOSS_HTTP_DEFAULT_MAX_BODY;
   if (srv->cfg.max_ws_msg == 0)
     srv->cfg.max_ws_msg = MOSS_HTTP_DEFAULT_MAX_WS_MSG;
   if (srv->cfg.idle_timeout_ms == 0)
     srv->cfg.idle_timeout_ms = MOSS_HTTP_DEFAULT_IDLE_MS;
-  if (srv->cfg.max_conns == 0) srv->cfg.max_conns = MOSS_HTTP_DEFAULT_MAX_CONNS;
+  if (srv->cfg.max_conns == 0)
+    srv->cfg.max_conns = MOSS_HTTP_DEFAULT_MAX_CONNS;
   struct moss_conn_opts o;
   memset(&o, 0, sizeof(o));
   /* The receive buffer must hold a whole request (head + body) or a
    * whole WebSocket frame; it is only allocated while one arrives. */
   size_t big = srv->cfg.max_body > srv->cfg.max_ws_msg ? srv->cfg.max_body
                                                        : srv->cfg.max_ws_msg;
-  o.rx_cap = (uint32_t) (MOSS_HTTP_MAX_HEAD + big + MOSS_WS_MAX_HEADER);
+  o.rx_cap = (uint32_t)(MOSS_HTTP_MAX_HEAD + big + MOSS_WS_MAX_HEADER);
   o.tx_cap = 16384;
   o.max_conns = srv->cfg.max_conns;
   int rc;
   if (cfg->listen != NULL)
-    rc = cfg->listen(cfg->listen_arg, ev, cfg->listen_addr, &o,
-                     &conn_handlers, srv, &srv->listener, why, whylen);
+    rc = cfg->listen(cfg->listen_arg, ev, cfg->listen_addr, &o, &conn_handlers,
+                     srv, &srv->listener, why, whylen);
   else
     rc = moss_conn_listen(ev, cfg->listen_addr, &o, &conn_handlers, srv,
                           &srv->listener, why, whylen);
@@ -579,7 +610,8 @@ int moss_http_server_start(struct moss_ev *ev,
 }
 
 void moss_http_server_stop(struct moss_http_server *srv) {
-  if (srv == NULL) return;
+  if (srv == NULL)
+    return;
   /* Detach every connection: their on_close may run later, from the
    * loop, after srv is gone. */
   struct moss_http_conn *hc = srv->conns;
@@ -587,7 +619,8 @@ void moss_http_server_stop(struct moss_http_server *srv) {
     struct moss_http_conn *next = hc->next;
     if (hc->state == HS_WS && hc->u.ws.wsh && hc->u.ws.wsh->on_close)
       hc->u.ws.wsh->on_close(hc);
-    if (hc->is_ws) hc->u.ws.wsh = NULL;
+    if (hc->is_ws)
+      hc->u.ws.wsh = NULL;
     if (srv->cfg.on_conn_close != NULL)
       srv->cfg.on_conn_close(srv->cfg.arg, hc);
     conn_release(hc);

@@ -15,6 +15,7 @@
 #include <mbedtls/sha256.h>
 
 #include "moss/err.h"
+#include "moss/log.h"
 #include "moss/util.h"
 
 #define CHUNK 512u
@@ -149,12 +150,12 @@ bad(struct moss_fwimg_info *info, const char *fmt, ...) {
   return MOSS_ERR_CORRUPT;
 }
 
+/* A NUL-padded string field of the image; dst holds field + 1 bytes.  The
+ * image is untrusted and these strings end up in logs and replies. */
 static void get_str(char *dst, const uint8_t *src, size_t field) {
-  size_t i;
-  for (i = 0; i < field && src[i] != 0; i++) {
-    dst[i] = (src[i] >= 0x20 && src[i] < 0x7F) ? (char)src[i] : '?';
-  }
-  dst[i] = '\0';
+  const uint8_t *nul = memchr(src, 0, field);
+  size_t len = nul != NULL ? (size_t)(nul - src) : field;
+  moss_log_sanitize(dst, field + 1, src, len);
 }
 
 static void decode_desc(struct moss_app_desc *d, const uint8_t *p) {

@@ -3,13 +3,14 @@
 #include <string.h>
 
 #include "moss/err.h"
+#include "moss/priv/rpc_json.h"
 #include "moss/rpc.h"
 #include "rpc_int.h"
 
 static void rpc_list(struct moss_rpc_req *req, const cJSON *params,
                      void *userdata) {
-  (void) params;
-  (void) userdata;
+  (void)params;
+  (void)userdata;
   const struct moss_rpc *rpc = moss_rpc_req_rpc(req);
   cJSON *a = cJSON_CreateArray();
   for (size_t i = 0; a != NULL && i < moss_rpc_handler_count(rpc); i++) {
@@ -29,7 +30,7 @@ static void rpc_list(struct moss_rpc_req *req, const cJSON *params,
 
 static void rpc_describe(struct moss_rpc_req *req, const cJSON *params,
                          void *userdata) {
-  (void) userdata;
+  (void)userdata;
   const cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "name");
   if (!cJSON_IsString(name) || name->valuestring == NULL) {
     moss_rpc_send_error(req, 400, "name is required");
@@ -53,11 +54,12 @@ static void rpc_describe(struct moss_rpc_req *req, const cJSON *params,
 
 static void rpc_ping(struct moss_rpc_req *req, const cJSON *params,
                      void *userdata) {
-  (void) params;
-  (void) userdata;
+  (void)params;
+  (void)userdata;
   char info[MOSS_RPC_CHANNEL_INFO_MAX] = "";
   struct moss_rpc_channel *ch = moss_rpc_req_channel(req);
-  if (ch != NULL) moss_rpc_channel_info(ch, info, sizeof(info));
+  if (ch != NULL)
+    moss_rpc_channel_info(ch, info, sizeof(info));
   cJSON *o = cJSON_CreateObject();
   if (o == NULL || cJSON_AddStringToObject(o, "channel_info", info) == NULL) {
     cJSON_Delete(o);
@@ -70,8 +72,8 @@ static void rpc_ping(struct moss_rpc_req *req, const cJSON *params,
 int moss_rpc_builtin_register(struct moss_rpc *rpc) {
   int ret = moss_rpc_add_handler(rpc, "RPC.List", rpc_list, "", NULL);
   if (ret == MOSS_OK) {
-    ret = moss_rpc_add_handler(rpc, "RPC.Describe", rpc_describe,
-                               "{name: %T}", NULL);
+    ret = moss_rpc_add_handler(rpc, "RPC.Describe", rpc_describe, "{name: %T}",
+                               NULL);
   }
   if (ret == MOSS_OK) {
     ret = moss_rpc_add_handler(rpc, "RPC.Ping", rpc_ping, "", NULL);

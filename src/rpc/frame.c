@@ -7,10 +7,11 @@
  * as it was written: it stores numbers as doubles, so 2^63-1 or "1e3"
  * would come back altered and a client matching replies by id would never
  * see its reply.  So after cJSON has validated the whole text, a small
- * skipper walks the top level of that (now known-good) text to find the
- * id's exact bytes.  Where it cannot be sure (escaped key spelling, a
- * number only cJSON's lenient strtod accepts) it falls back to cJSON's
- * printing, which still keeps the JSON type.
+ * skipper (moss/json.h's position helper) walks the top level of that
+ * (now known-good) text to find the id's exact bytes.  Where it cannot be
+ * sure (escaped key spelling, a number only cJSON's lenient strtod
+ * accepts) it falls back to cJSON's printing, which still keeps the JSON
+ * type.
  */
 #include <string.h>
 
@@ -18,81 +19,36 @@
 
 #include "moss/alloc.h"
 #include "moss/err.h"
+#include "moss/json.h"
+#include "moss/priv/rpc_json.h"
 #include "moss/rpc.h"
 
-/* cJSON treats every byte <= ' ' as whitespace; the skipper must agree
- * with it, not with the JSON grammar, or it could lose its place. */
-static size_t skip_ws(const char *s, size_t n, size_t i) {
-  while (i < n && (unsigned char) s[i] <= ' ') i++;
-  return i;
-}
-
-/* s[i] is '"'; returns the index just past the closing quote. */
-static size_t skip_string(const char *s, size_t n, size_t i) {
-  for (i++; i < n; i++) {
-    if (s[i] == '\\') {
-      i++;
-    } else if (s[i] == '"') {
-      return i + 1;
-    }
-  }
-  return n;
-}
-
-static size_t skip_value(const char *s, size_t n, size_t i) {
-  if (i >= n) return n;
-  if (s[i] == '"') return skip_string(s, n, i);
-  if (s[i] == '{' || s[i] == '[') {
-    size_t depth = 0;
-    while (i < n) {
-      char c = s[i];
-      if (c == '"') {
-        i = skip_string(s, n, i);
-        continue;
-      }
-      if (c == '{' || c == '[') depth++;
-      if (c == '}' || c == ']') {
-        if (--depth == 0) return i + 1;
-      }
-      i++;
-    }
-    return n;
-  }
-  while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' &&
-         (unsigned char) s[i] > ' ')
-    i++;
-  return i;
-}
-
 /* Exact spelling of the top-level "id" value of a text cJSON accepted as
- * an object.  false: not found or ambiguous (use cJSON's value). */
+ * an object.  false: not found or ambiguous (use cJSON's value).  The
+ * walk is moss/json.h's: RFC 8259 whitespace only, so where cJSON skipped
+ * some other control byte the walk stops there and says false. */
 static bool find_raw_id(const char *s, size_t n, struct moss_str *out) {
   size_t i = 0;
-  if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) i = 3;
-  i = skip_ws(s, n, i);
-  if (i >= n || s[i] != '{') return false;
+  if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+    i = 3;
+  i = moss_json_skip_ws(s, n, i);
+  if (i >= n || s[i] != '{')
+    return false;
   i++;
   for (;;) {
-    i = skip_ws(s, n, i);
-    if (i >= n || s[i] != '"') return false;
-    size_t k = i;
-    i = skip_string(s, n, i);
-    struct moss_str key = {s + k, i - k};
-    bool is_id = moss_str_eq_c(key, "\"id\"");
+    struct moss_str key;
+    if (!moss_json_member(s, n, &i, &key))
+      return false;
+    bool is_id = moss_str_eq_c(key, "id");
     /* An escaped key may decode to "id"; cJSON would pick it first. */
-    if (!is_id && memchr(key.buf, '\\', key.len) != NULL) return false;
-    i = skip_ws(s, n, i);
-    if (i >= n || s[i] != ':') return false;
-    i = skip_ws(s, n, i + 1);
-    size_t v = i;
-    i = skip_value(s, n, i);
+    if (!is_id && memchr(key.buf, '\\', key.len) != NULL)
+      return false;
     if (is_id) {
-      *out = moss_str_n(s + v, i - v);
+      *out = moss_str_n(s + i, moss_json_skip_value(s, n, i) - i);
       return true;
     }
-    i = skip_ws(s, n, i);
-    if (i >= n || s[i] != ',') return false;
-    i++;
+    if (!moss_json_member_next(s, n, &i))
+      return false;
   }
 }
 
@@ -104,25 +60,33 @@ static bool is_digit(char c) {
 static bool is_json_number(struct moss_str t) {
   size_t i = 0, n = t.len;
   const char *s = t.buf;
-  if (i < n && s[i] == '-') i++;
-  if (i >= n) return false;
+  if (i < n && s[i] == '-')
+    i++;
+  if (i >= n)
+    return false;
   if (s[i] == '0') {
     i++;
   } else if (is_digit(s[i])) {
-    while (i < n && is_digit(s[i])) i++;
+    while (i < n && is_digit(s[i]))
+      i++;
   } else {
     return false;
   }
   if (i < n && s[i] == '.') {
     i++;
-    if (i >= n || !is_digit(s[i])) return false;
-    while (i < n && is_digit(s[i])) i++;
+    if (i >= n || !is_digit(s[i]))
+      return false;
+    while (i < n && is_digit(s[i]))
+      i++;
   }
   if (i < n && (s[i] == 'e' || s[i] == 'E')) {
     i++;
-    if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-    if (i >= n || !is_digit(s[i])) return false;
-    while (i < n && is_digit(s[i])) i++;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+      i++;
+    if (i >= n || !is_digit(s[i]))
+      return false;
+    while (i < n && is_digit(s[i]))
+      i++;
   }
   return i == n;
 }
@@ -130,16 +94,19 @@ static bool is_json_number(struct moss_str t) {
 /* Escapes were checked by cJSON; raw control bytes it lets through would
  * make the echoed reply invalid JSON. */
 static bool is_clean_string(struct moss_str t) {
-  if (t.len < 2 || t.buf[0] != '"' || t.buf[t.len - 1] != '"') return false;
+  if (t.len < 2 || t.buf[0] != '"' || t.buf[t.len - 1] != '"')
+    return false;
   for (size_t i = 0; i < t.len; i++) {
-    if ((unsigned char) t.buf[i] < 0x20) return false;
+    if ((unsigned char)t.buf[i] < 0x20)
+      return false;
   }
   return true;
 }
 
 static char *dup_str(struct moss_str s) {
   char *p = moss_alloc(MOSS_SUB_RPC, s.len + 1);
-  if (p == NULL) return NULL;
+  if (p == NULL)
+    return NULL;
   memcpy(p, s.buf, s.len);
   p[s.len] = '\0';
   return p;
@@ -150,8 +117,10 @@ static char *dup_str(struct moss_str s) {
 static bool get_opt_str(const cJSON *root, const char *key, const char **out) {
   const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, key);
   *out = NULL;
-  if (it == NULL) return true;
-  if (!cJSON_IsString(it) || it->valuestring == NULL) return false;
+  if (it == NULL)
+    return true;
+  if (!cJSON_IsString(it) || it->valuestring == NULL)
+    return false;
   *out = it->valuestring;
   return true;
 }
@@ -165,25 +134,25 @@ static int id_text(const char *buf, size_t len, const cJSON *id,
     return f->id != NULL ? MOSS_OK : MOSS_ERR_NOMEM;
   }
   char *p = cJSON_PrintUnformatted(id);
-  if (p == NULL) return MOSS_ERR_NOMEM;
+  if (p == NULL)
+    return MOSS_ERR_NOMEM;
   f->id = dup_str(moss_str_c(p));
   cJSON_free(p);
   return f->id != NULL ? MOSS_OK : MOSS_ERR_NOMEM;
-}
-
-static bool is_json_ws(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 int moss_rpc_frame_parse(const char *buf, size_t len, size_t max_size,
                          struct moss_rpc_frame *f) {
   int ret = MOSS_ERR_PARSE;
   memset(f, 0, sizeof(*f));
-  if (len > max_size) return MOSS_ERR_TOOBIG;
-  if (buf == NULL || len == 0) return MOSS_ERR_PARSE;
+  if (len > max_size)
+    return MOSS_ERR_TOOBIG;
+  if (buf == NULL || len == 0)
+    return MOSS_ERR_PARSE;
   /* cJSON keeps strings NUL-terminated: an embedded NUL would silently
    * shorten a method or user name. */
-  if (memchr(buf, '\0', len) != NULL) return MOSS_ERR_PARSE;
+  if (memchr(buf, '\0', len) != NULL)
+    return MOSS_ERR_PARSE;
   moss_json_init();
 
   struct moss_alloc_stats before, after;
@@ -194,13 +163,14 @@ int moss_rpc_frame_parse(const char *buf, size_t len, size_t max_size,
     /* cJSON says NULL for both bad input and no memory; only the
      * allocator knows which, and an out-of-memory frame is not invalid. */
     moss_alloc_get_stats(&after);
-    return after.failures != before.failures ? MOSS_ERR_NOMEM
-                                             : MOSS_ERR_PARSE;
+    return after.failures != before.failures ? MOSS_ERR_NOMEM : MOSS_ERR_PARSE;
   }
-  for (size_t i = (size_t) (end - buf); i < len; i++) {
-    if (!is_json_ws(buf[i])) goto out;
+  for (size_t i = (size_t)(end - buf); i < len; i++) {
+    if (!moss_json_is_ws(buf[i]))
+      goto out;
   }
-  if (!cJSON_IsObject(f->root)) goto out;
+  if (!cJSON_IsObject(f->root))
+    goto out;
 
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(f->root, "id");
   if (id != NULL) {
@@ -212,7 +182,8 @@ int moss_rpc_frame_parse(const char *buf, size_t len, size_t max_size,
       goto out;
     }
     ret = id_text(buf, len, id, f);
-    if (ret != MOSS_OK) goto out;
+    if (ret != MOSS_OK)
+      goto out;
     ret = MOSS_ERR_PARSE;
   }
   if (!get_opt_str(f->root, "src", &f->src) ||
@@ -231,12 +202,14 @@ int moss_rpc_frame_parse(const char *buf, size_t len, size_t max_size,
   ret = MOSS_OK;
 
 out:
-  if (ret != MOSS_OK) moss_rpc_frame_free(f);
+  if (ret != MOSS_OK)
+    moss_rpc_frame_free(f);
   return ret;
 }
 
 void moss_rpc_frame_free(struct moss_rpc_frame *f) {
-  if (f == NULL) return;
+  if (f == NULL)
+    return;
   cJSON_Delete(f->root);
   moss_free(f->id);
   memset(f, 0, sizeof(*f));
@@ -244,10 +217,14 @@ void moss_rpc_frame_free(struct moss_rpc_frame *f) {
 
 /* An item printing like r without owning r's children or strings. */
 static cJSON *shallow_ref(const cJSON *r) {
-  if (cJSON_IsObject(r)) return cJSON_CreateObjectReference(r->child);
-  if (cJSON_IsArray(r)) return cJSON_CreateArrayReference(r->child);
-  if (cJSON_IsString(r)) return cJSON_CreateStringReference(r->valuestring);
-  if (cJSON_IsRaw(r)) return cJSON_CreateRaw(r->valuestring);
+  if (cJSON_IsObject(r))
+    return cJSON_CreateObjectReference(r->child);
+  if (cJSON_IsArray(r))
+    return cJSON_CreateArrayReference(r->child);
+  if (cJSON_IsString(r))
+    return cJSON_CreateStringReference(r->valuestring);
+  if (cJSON_IsRaw(r))
+    return cJSON_CreateRaw(r->valuestring);
   /* numbers, booleans, null: nothing to share */
   return cJSON_Duplicate(r, 0);
 }
@@ -256,18 +233,22 @@ int moss_rpc_reply_serialize(const struct moss_rpc_reply *r, char **out,
                              size_t *out_len) {
   int ret = MOSS_ERR_NOMEM;
   *out = NULL;
-  if (out_len != NULL) *out_len = 0;
-  if (r->id == NULL || r->src == NULL) return MOSS_ERR_INVAL;
+  if (out_len != NULL)
+    *out_len = 0;
+  if (r->id == NULL || r->src == NULL)
+    return MOSS_ERR_INVAL;
   moss_json_init();
   cJSON *o = cJSON_CreateObject();
-  if (o == NULL) return MOSS_ERR_NOMEM;
+  if (o == NULL)
+    return MOSS_ERR_NOMEM;
   /* Raw: the id goes out byte for byte as it came in (see top). */
   cJSON *id = cJSON_CreateRaw(r->id);
   if (id == NULL || !cJSON_AddItemToObject(o, "id", id)) {
     cJSON_Delete(id);
     goto out;
   }
-  if (cJSON_AddStringToObject(o, "src", r->src) == NULL) goto out;
+  if (cJSON_AddStringToObject(o, "src", r->src) == NULL)
+    goto out;
   if (r->dst != NULL && r->dst[0] != '\0' &&
       cJSON_AddStringToObject(o, "dst", r->dst) == NULL)
     goto out;
@@ -285,7 +266,8 @@ int moss_rpc_reply_serialize(const struct moss_rpc_reply *r, char **out,
      * Not cJSON_AddItemReferenceToObject: it leaks the reference when
      * copying the key fails (cJSON 1.7.15); the _CS add copies nothing. */
     cJSON *ref = shallow_ref(r->result);
-    if (ref == NULL) goto out;
+    if (ref == NULL)
+      goto out;
     if (!cJSON_AddItemToObjectCS(o, "result", ref)) {
       cJSON_Delete(ref);
       goto out;
@@ -294,9 +276,11 @@ int moss_rpc_reply_serialize(const struct moss_rpc_reply *r, char **out,
     goto out;
   }
   char *s = cJSON_PrintUnformatted(o);
-  if (s == NULL) goto out;
+  if (s == NULL)
+    goto out;
   *out = s;
-  if (out_len != NULL) *out_len = strlen(s);
+  if (out_len != NULL)
+    *out_len = strlen(s);
   ret = MOSS_OK;
 out:
   cJSON_Delete(o);

@@ -20,6 +20,7 @@
 #include "moss/err.h"
 #include "moss/glob.h"
 #include "moss/log.h"
+#include "moss/priv/rpc_json.h"
 #include "moss/rpc.h"
 #include "rpc_int.h"
 
@@ -51,14 +52,14 @@ struct moss_rpc_req {
   struct moss_rpc *rpc;
   struct moss_rpc_channel *ch; /* NULL once the channel closed */
   struct moss_rpc_req *prev, *next;
-  const char *id;              /* NULL: notification */
+  const char *id; /* NULL: notification */
   const char *reply_src;
-  const char *reply_dst;       /* NULL: request had no src */
+  const char *reply_dst; /* NULL: request had no src */
   const char *tag;
   const char *method;
   const char *ch_type;
   char user[MOSS_RPC_USER_MAX];
-  char strings[];              /* the strings above, back to back */
+  char strings[]; /* the strings above, back to back */
 };
 
 struct moss_rpc {
@@ -76,20 +77,14 @@ struct moss_rpc {
 
 void moss_rpc_log_sanitize(char *dst, size_t dstsz, struct moss_str s,
                            size_t max) {
-  if (dstsz == 0) return;
-  size_t n = MOSS_MIN(s.len, max);
-  n = MOSS_MIN(n, dstsz - 1);
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char) s.buf[i];
-    dst[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char) c;
-  }
-  dst[n] = '\0';
+  moss_log_sanitize(dst, dstsz, s.buf, MOSS_MIN(s.len, max));
 }
 
 static char *dup_c(const char *s) {
   size_t n = strlen(s);
   char *p = moss_alloc(MOSS_SUB_RPC, n + 1);
-  if (p != NULL) memcpy(p, s, n + 1);
+  if (p != NULL)
+    memcpy(p, s, n + 1);
   return p;
 }
 
@@ -97,11 +92,12 @@ static char *dup_c(const char *s) {
 
 struct moss_rpc *moss_rpc_new(const struct moss_rpc_cfg *cfg) {
   moss_json_init();
-  const char *dev = cfg != NULL && cfg->device_id != NULL ? cfg->device_id
-                                                          : "";
-  if (strlen(dev) > MOSS_RPC_LOCAL_ID_MAX) return NULL;
+  const char *dev = cfg != NULL && cfg->device_id != NULL ? cfg->device_id : "";
+  if (strlen(dev) > MOSS_RPC_LOCAL_ID_MAX)
+    return NULL;
   struct moss_rpc *rpc = moss_calloc(MOSS_SUB_RPC, 1, sizeof(*rpc));
-  if (rpc == NULL) return NULL;
+  if (rpc == NULL)
+    return NULL;
   memcpy(rpc->ids[0], dev, strlen(dev) + 1);
   rpc->n_ids = 1;
   rpc->max_frame = cfg != NULL && cfg->max_frame_size != 0
@@ -124,12 +120,14 @@ static void req_free(struct moss_rpc_req *req) {
   } else {
     rpc->req_head = req->next;
   }
-  if (req->next != NULL) req->next->prev = req->prev;
+  if (req->next != NULL)
+    req->next->prev = req->prev;
   moss_free(req);
 }
 
 void moss_rpc_free(struct moss_rpc *rpc) {
-  if (rpc == NULL) return;
+  if (rpc == NULL)
+    return;
   while (rpc->ch_head != NULL) {
     struct moss_rpc_channel *ch = rpc->ch_head;
     if (!ch->closing) {
@@ -138,14 +136,16 @@ void moss_rpc_free(struct moss_rpc *rpc) {
     }
     /* Glue that closes later would find a dead handle: the header says
      * handles die with the instance, so finish the job here. */
-    if (rpc->ch_head == ch) moss_rpc_channel_closed(ch);
+    if (rpc->ch_head == ch)
+      moss_rpc_channel_closed(ch);
   }
   size_t n = 0;
   while (rpc->req_head != NULL) {
     req_free(rpc->req_head);
     n++;
   }
-  if (n > 0) MOSS_LOG_W(LOG_MOD, "%zu requests never answered", n);
+  if (n > 0)
+    MOSS_LOG_W(LOG_MOD, "%zu requests never answered", n);
   for (size_t i = 0; i < rpc->nh; i++) {
     moss_free(rpc->h[i].name);
     moss_free(rpc->h[i].args_fmt);
@@ -155,9 +155,12 @@ void moss_rpc_free(struct moss_rpc *rpc) {
 }
 
 int moss_rpc_add_local_id(struct moss_rpc *rpc, const char *id) {
-  if (id == NULL || id[0] == '\0') return MOSS_ERR_INVAL;
-  if (strlen(id) > MOSS_RPC_LOCAL_ID_MAX) return MOSS_ERR_TOOBIG;
-  if (rpc->n_ids >= MOSS_RPC_MAX_LOCAL_IDS) return MOSS_ERR_NOSPC;
+  if (id == NULL || id[0] == '\0')
+    return MOSS_ERR_INVAL;
+  if (strlen(id) > MOSS_RPC_LOCAL_ID_MAX)
+    return MOSS_ERR_TOOBIG;
+  if (rpc->n_ids >= MOSS_RPC_MAX_LOCAL_IDS)
+    return MOSS_ERR_NOSPC;
   memcpy(rpc->ids[rpc->n_ids++], id, strlen(id) + 1);
   return MOSS_OK;
 }
@@ -181,21 +184,25 @@ void moss_rpc_set_authorizer(struct moss_rpc *rpc, moss_rpc_authorize_fn *fn,
 int moss_rpc_add_handler(struct moss_rpc *rpc, const char *name,
                          moss_rpc_handler_fn *fn, const char *args_fmt,
                          void *userdata) {
-  if (name == NULL || name[0] == '\0' || fn == NULL) return MOSS_ERR_INVAL;
+  if (name == NULL || name[0] == '\0' || fn == NULL)
+    return MOSS_ERR_INVAL;
   for (size_t i = 0; i < rpc->nh; i++) {
-    if (strcasecmp(rpc->h[i].name, name) == 0) return MOSS_ERR_EXIST;
+    if (strcasecmp(rpc->h[i].name, name) == 0)
+      return MOSS_ERR_EXIST;
   }
-  if (rpc->nh >= MOSS_RPC_MAX_HANDLERS) return MOSS_ERR_NOSPC;
+  if (rpc->nh >= MOSS_RPC_MAX_HANDLERS)
+    return MOSS_ERR_NOSPC;
   if (rpc->nh == rpc->h_cap) {
     size_t cap = rpc->h_cap ? rpc->h_cap * 2 : 16;
-    cap = MOSS_MIN(cap, (size_t) MOSS_RPC_MAX_HANDLERS);
+    cap = MOSS_MIN(cap, (size_t)MOSS_RPC_MAX_HANDLERS);
     struct handler *nh;
     if (rpc->h == NULL) {
       nh = moss_alloc(MOSS_SUB_RPC, cap * sizeof(*nh));
     } else {
       nh = moss_realloc(rpc->h, cap * sizeof(*nh));
     }
-    if (nh == NULL) return MOSS_ERR_NOMEM;
+    if (nh == NULL)
+      return MOSS_ERR_NOMEM;
     rpc->h = nh;
     rpc->h_cap = cap;
   }
@@ -213,7 +220,8 @@ int moss_rpc_add_handler(struct moss_rpc *rpc, const char *name,
 static const struct handler *find_handler(const struct moss_rpc *rpc,
                                           const char *method) {
   for (size_t i = 0; i < rpc->nh; i++) {
-    if (strcasecmp(rpc->h[i].name, method) == 0) return &rpc->h[i];
+    if (strcasecmp(rpc->h[i].name, method) == 0)
+      return &rpc->h[i];
   }
   for (size_t i = 0; i < rpc->nh; i++) {
     if (rpc->h[i].glob &&
@@ -226,9 +234,12 @@ static const struct handler *find_handler(const struct moss_rpc *rpc,
 int moss_rpc_lookup(const struct moss_rpc *rpc, const char *method,
                     const char **name, const char **args_fmt) {
   const struct handler *h = method != NULL ? find_handler(rpc, method) : NULL;
-  if (h == NULL) return MOSS_ERR_NOENT;
-  if (name != NULL) *name = h->name;
-  if (args_fmt != NULL) *args_fmt = h->args_fmt;
+  if (h == NULL)
+    return MOSS_ERR_NOENT;
+  if (name != NULL)
+    *name = h->name;
+  if (args_fmt != NULL)
+    *args_fmt = h->args_fmt;
   return MOSS_OK;
 }
 
@@ -244,7 +255,8 @@ const char *moss_rpc_handler_name(const struct moss_rpc *rpc, size_t i) {
 
 /* Appends s (NULL stays NULL) to the request's string area. */
 static const char *put_str(char **p, const char *s) {
-  if (s == NULL) return NULL;
+  if (s == NULL)
+    return NULL;
   size_t n = strlen(s) + 1;
   char *at = *p;
   memcpy(at, s, n);
@@ -259,13 +271,13 @@ static size_t str_size(const char *s) {
 static struct moss_rpc_req *req_new(struct moss_rpc_channel *ch,
                                     const struct moss_rpc_frame *f) {
   struct moss_rpc *rpc = ch->rpc;
-  const char *src = f->dst != NULL && f->dst[0] != '\0' ? f->dst
-                                                         : rpc->ids[0];
+  const char *src = f->dst != NULL && f->dst[0] != '\0' ? f->dst : rpc->ids[0];
   const char *ch_type = moss_rpc_channel_type(ch);
   size_t n = str_size(f->id) + str_size(src) + str_size(f->src) +
              str_size(f->tag) + str_size(f->method) + str_size(ch_type);
   struct moss_rpc_req *req = moss_alloc(MOSS_SUB_RPC, sizeof(*req) + n);
-  if (req == NULL) return NULL;
+  if (req == NULL)
+    return NULL;
   memset(req, 0, sizeof(*req));
   char *p = req->strings;
   req->id = put_str(&p, f->id);
@@ -279,15 +291,48 @@ static struct moss_rpc_req *req_new(struct moss_rpc_channel *ch,
   req->rpc = rpc;
   req->ch = ch;
   req->next = rpc->req_head;
-  if (req->next != NULL) req->next->prev = req;
+  if (req->next != NULL)
+    req->next->prev = req;
   rpc->req_head = req;
   return req;
+}
+
+/* The outcome alone, for ops->send_result: the result (null when none)
+ * or the error object, compact, as the frame would carry it. */
+static int outcome_serialize(const struct moss_rpc_reply *r, char **out,
+                             size_t *out_len) {
+  int ret = MOSS_ERR_NOMEM;
+  cJSON *e = NULL;
+  char *s = NULL;
+  moss_json_init();
+  if (r->is_error) {
+    e = cJSON_CreateObject();
+    if (e == NULL || cJSON_AddNumberToObject(e, "code", r->code) == NULL)
+      goto out;
+    if (r->message != NULL &&
+        cJSON_AddStringToObject(e, "message", r->message) == NULL)
+      goto out;
+    s = cJSON_PrintUnformatted(e);
+  } else if (r->result != NULL) {
+    s = cJSON_PrintUnformatted(r->result);
+  } else if ((e = cJSON_CreateNull()) != NULL) {
+    s = cJSON_PrintUnformatted(e);
+  }
+  if (s == NULL)
+    goto out;
+  *out = s;
+  *out_len = strlen(s);
+  ret = MOSS_OK;
+out:
+  cJSON_Delete(e);
+  return ret;
 }
 
 /* Sends the reply (if any is due) and frees req in every case. */
 static int complete(struct moss_rpc_req *req, struct moss_rpc_reply *r) {
   int ret = MOSS_OK;
-  if (req->id == NULL) goto out;
+  if (req->id == NULL)
+    goto out;
   if (req->ch == NULL) {
     MOSS_LOG_D(LOG_MOD, "channel closed, reply to %s dropped", req->id);
     ret = MOSS_ERR_CLOSED;
@@ -297,17 +342,38 @@ static int complete(struct moss_rpc_req *req, struct moss_rpc_reply *r) {
   r->src = req->reply_src;
   r->dst = req->reply_dst;
   r->tag = req->tag;
+  struct moss_rpc_channel *ch = req->ch;
+  bool bare = ch->ops->send_result != NULL;
   char *s = NULL;
   size_t n = 0;
-  ret = moss_rpc_reply_serialize(r, &s, &n);
+  ret =
+      bare ? outcome_serialize(r, &s, &n) : moss_rpc_reply_serialize(r, &s, &n);
   if (ret != MOSS_OK) {
-    MOSS_LOG_E(LOG_MOD, "reply to %s dropped: %s", req->id,
-               moss_strerror(ret));
+    MOSS_LOG_E(LOG_MOD, "reply to %s dropped: %s", req->id, moss_strerror(ret));
     goto out;
   }
-  struct moss_rpc_channel *ch = req->ch;
-  ret = ch->ops->send_frame(ch, moss_str_n(s, n));
+  if (bare) {
+    ret = ch->ops->send_result(ch, r->is_error, r->code, moss_str_n(s, n));
+  } else {
+    ret = ch->ops->send_frame(ch, moss_str_n(s, n));
+  }
   moss_free(s);
+out:
+  req_free(req);
+  return ret;
+}
+
+/* Completes req with a Digest challenge the channel sends itself. */
+static int complete_challenge(struct moss_rpc_req *req,
+                              const struct moss_rpc_challenge *c) {
+  int ret = MOSS_OK;
+  if (req->id == NULL)
+    goto out;
+  if (req->ch == NULL) {
+    ret = MOSS_ERR_CLOSED;
+    goto out;
+  }
+  ret = req->ch->ops->send_challenge(req->ch, c);
 out:
   req_free(req);
   return ret;
@@ -327,8 +393,8 @@ int moss_rpc_send_response_json(struct moss_rpc_req *req, const char *json) {
     moss_json_init();
     raw = cJSON_CreateRaw(json);
     if (raw == NULL) {
-      MOSS_LOG_E(LOG_MOD, "reply to %s dropped: %s",
-                 req->id ? req->id : "-", moss_strerror(MOSS_ERR_NOMEM));
+      MOSS_LOG_E(LOG_MOD, "reply to %s dropped: %s", req->id ? req->id : "-",
+                 moss_strerror(MOSS_ERR_NOMEM));
       req_free(req);
       return MOSS_ERR_NOMEM;
     }
@@ -345,17 +411,18 @@ int moss_rpc_send_error(struct moss_rpc_req *req, int code,
   return complete(req, &r);
 }
 
-int moss_rpc_send_errorf(struct moss_rpc_req *req, int code,
-                         const char *fmt, ...) {
-  if (fmt == NULL) return moss_rpc_send_error(req, code, NULL);
+int moss_rpc_send_errorf(struct moss_rpc_req *req, int code, const char *fmt,
+                         ...) {
+  if (fmt == NULL)
+    return moss_rpc_send_error(req, code, NULL);
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  char *msg = n >= 0 ? moss_alloc(MOSS_SUB_RPC, (size_t) n + 1) : NULL;
+  char *msg = n >= 0 ? moss_alloc(MOSS_SUB_RPC, (size_t)n + 1) : NULL;
   if (msg != NULL) {
     va_start(ap, fmt);
-    vsnprintf(msg, (size_t) n + 1, fmt, ap);
+    vsnprintf(msg, (size_t)n + 1, fmt, ap);
     va_end(ap);
   }
   /* Without memory for the text the client still gets the code. */
@@ -394,7 +461,8 @@ struct moss_rpc_channel *moss_rpc_channel_open(
     struct moss_rpc *rpc, const struct moss_rpc_channel_ops *ops,
     void *glue_ctx) {
   struct moss_rpc_channel *ch = moss_calloc(MOSS_SUB_RPC, 1, sizeof(*ch));
-  if (ch == NULL) return NULL;
+  if (ch == NULL)
+    return NULL;
   ch->rpc = rpc;
   ch->ops = ops;
   ch->ctx = glue_ctx;
@@ -407,15 +475,18 @@ struct moss_rpc_channel *moss_rpc_channel_open(
   }
   rpc->ch_tail = ch;
   MOSS_LOG_D(LOG_MOD, "channel open: %s", moss_rpc_channel_type(ch));
-  if (ch->persistent) return ch;
+  if (ch->persistent)
+    return ch;
 
   /* Non-persistent channels (HTTP) are cheap to make: cap them, evicting
    * the oldest, so a flood of requests cannot pin unbounded memory. */
   unsigned live = 0;
   struct moss_rpc_channel *oldest = NULL;
   for (struct moss_rpc_channel *c = rpc->ch_head; c != NULL; c = c->next) {
-    if (c->persistent || c->closing) continue;
-    if (oldest == NULL) oldest = c;
+    if (c->persistent || c->closing)
+      continue;
+    if (oldest == NULL)
+      oldest = c;
     live++;
   }
   if (live > rpc->max_np && oldest != NULL && oldest != ch) {
@@ -427,10 +498,12 @@ struct moss_rpc_channel *moss_rpc_channel_open(
 }
 
 void moss_rpc_channel_closed(struct moss_rpc_channel *ch) {
-  if (ch == NULL) return;
+  if (ch == NULL)
+    return;
   struct moss_rpc *rpc = ch->rpc;
   for (struct moss_rpc_req *r = rpc->req_head; r != NULL; r = r->next) {
-    if (r->ch == ch) r->ch = NULL;
+    if (r->ch == ch)
+      r->ch = NULL;
   }
   if (ch->prev != NULL) {
     ch->prev->next = ch->next;
@@ -452,10 +525,13 @@ int moss_rpc_channel_set_user(struct moss_rpc_channel *ch, const char *user) {
   moss_free(ch->user);
   ch->user = NULL;
   size_t n = user != NULL ? strlen(user) : 0;
-  if (n == 0) return MOSS_OK;
-  if (n >= MOSS_RPC_USER_MAX) return MOSS_ERR_TOOBIG;
+  if (n == 0)
+    return MOSS_OK;
+  if (n >= MOSS_RPC_USER_MAX)
+    return MOSS_ERR_TOOBIG;
   ch->user = moss_alloc(MOSS_SUB_RPC, n + 1);
-  if (ch->user == NULL) return MOSS_ERR_NOMEM;
+  if (ch->user == NULL)
+    return MOSS_ERR_NOMEM;
   memcpy(ch->user, user, n + 1);
   return MOSS_OK;
 }
@@ -483,9 +559,11 @@ bool moss_rpc_channel_is_persistent(const struct moss_rpc_channel *ch) {
 
 void moss_rpc_channel_info(struct moss_rpc_channel *ch, char *buf,
                            size_t size) {
-  if (size == 0) return;
+  if (size == 0)
+    return;
   buf[0] = '\0';
-  if (ch->ops->get_info != NULL) ch->ops->get_info(ch, buf, size);
+  if (ch->ops->get_info != NULL)
+    ch->ops->get_info(ch, buf, size);
   buf[size - 1] = '\0';
 }
 
@@ -493,7 +571,8 @@ void moss_rpc_channel_info(struct moss_rpc_channel *ch, char *buf,
 
 static bool is_local_dst(const struct moss_rpc *rpc, const char *dst) {
   for (size_t i = 0; i < rpc->n_ids; i++) {
-    if (strcmp(rpc->ids[i], dst) == 0) return true;
+    if (strcmp(rpc->ids[i], dst) == 0)
+      return true;
   }
   return false;
 }
@@ -518,6 +597,25 @@ static void authorize(struct moss_rpc *rpc, struct moss_rpc_req *req,
   az->message[sizeof(az->message) - 1] = '\0';
   az->acl[sizeof(az->acl) - 1] = '\0';
   az->user[sizeof(az->user) - 1] = '\0';
+}
+
+/* The text of az's challenge in the channel's form, into az->message (""
+ * when it does not fit).  true: the channel sends the challenge itself
+ * (ops->send_challenge; the text is then only for the log line). */
+static bool challenge_text(const struct moss_rpc_channel *ch,
+                           struct moss_rpc_authz *az) {
+  const struct moss_rpc_challenge *c = &az->challenge;
+  bool own = ch->ops->send_challenge != NULL;
+  int n = c->realm == NULL ? MOSS_ERR_INVAL
+          : own ? moss_digest_challenge_header(az->message, sizeof(az->message),
+                                               c->nonce, c->realm, c->algo,
+                                               c->stale)
+                : moss_digest_challenge_json(az->message, sizeof(az->message),
+                                             c->nonce, c->realm, c->algo);
+  if (n < 0)
+    az->message[0] = '\0';
+  /* A challenge that cannot be written goes as a bare 401 frame. */
+  return own && n >= 0;
 }
 
 static int dispatch(struct moss_rpc_channel *ch, const struct moss_rpc_frame *f,
@@ -559,12 +657,18 @@ static int dispatch(struct moss_rpc_channel *ch, const struct moss_rpc_frame *f,
   struct moss_rpc_authz az;
   authorize(rpc, req, f, &az);
   if (az.code != 0) {
-    MOSS_LOG_W(LOG_MOD, "Denied '%s' via '%s', ACL: '%s': %s", m,
-               req->ch_type, az.acl, az.message);
-    moss_rpc_send_error(req, az.code, az.message[0] ? az.message : NULL);
+    bool own = az.has_challenge && challenge_text(ch, &az);
+    MOSS_LOG_W(LOG_MOD, "Denied '%s' via '%s', ACL: '%s': %s", m, req->ch_type,
+               az.acl, az.message);
+    if (own) {
+      complete_challenge(req, &az.challenge);
+    } else {
+      moss_rpc_send_error(req, az.code, az.message[0] ? az.message : NULL);
+    }
     return MOSS_OK;
   }
-  if (az.user[0] != '\0') memcpy(req->user, az.user, sizeof(req->user));
+  if (az.user[0] != '\0')
+    memcpy(req->user, az.user, sizeof(req->user));
   if (req->user[0] != '\0') {
     char u[MOSS_RPC_USER_MAX];
     moss_rpc_log_sanitize(u, sizeof(u), moss_str_c(req->user), sizeof(u));
@@ -581,7 +685,8 @@ static int dispatch(struct moss_rpc_channel *ch, const struct moss_rpc_frame *f,
 int moss_rpc_channel_recv(struct moss_rpc_channel *ch, struct moss_str frame,
                           bool *will_reply) {
   bool dummy;
-  if (will_reply == NULL) will_reply = &dummy;
+  if (will_reply == NULL)
+    will_reply = &dummy;
   *will_reply = false;
   struct moss_rpc *rpc = ch->rpc;
   struct moss_rpc_frame f;
@@ -608,7 +713,8 @@ int moss_rpc_channel_recv(struct moss_rpc_channel *ch, struct moss_str frame,
 static bool all_ws(struct moss_str s) {
   for (size_t i = 0; i < s.len; i++) {
     char c = s.buf[i];
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+      return false;
   }
   return true;
 }
@@ -617,7 +723,10 @@ int moss_rpc_channel_recv_call(struct moss_rpc_channel *ch,
                                struct moss_str method, struct moss_str params,
                                bool *will_reply) {
   int ret = MOSS_ERR_NOMEM;
-  if (will_reply != NULL) *will_reply = false;
+  bool dummy;
+  if (will_reply == NULL)
+    will_reply = &dummy;
+  *will_reply = false;
   if (method.len == 0 || memchr(method.buf, '\0', method.len) != NULL)
     return MOSS_ERR_PARSE;
   if (params.len > ch->rpc->max_frame) {
@@ -625,18 +734,19 @@ int moss_rpc_channel_recv_call(struct moss_rpc_channel *ch,
     return MOSS_ERR_TOOBIG;
   }
   moss_json_init();
-  cJSON *p = NULL;
-  char *m = NULL, *text = NULL;
-  cJSON *o = cJSON_CreateObject();
-  if (o == NULL) goto out;
+  /* The frame {"id":1,"method":<method>,"params":<params>} as parsing its
+   * text would give it: params parsed with the same rules as a whole
+   * frame (no NUL, nothing but whitespace after the value), the tree
+   * owned by the frame. */
+  struct moss_rpc_frame f;
+  char *m = NULL;
+  memset(&f, 0, sizeof(f));
   if (!all_ws(params)) {
-    /* Same validation as a whole frame would get; length-bounded, so
-     * params need not be NUL-terminated. */
     const char *end = NULL;
     if (memchr(params.buf, '\0', params.len) != NULL ||
-        (p = cJSON_ParseWithLengthOpts(params.buf, params.len, &end, 0)) ==
+        (f.root = cJSON_ParseWithLengthOpts(params.buf, params.len, &end, 0)) ==
             NULL ||
-        !all_ws(moss_str_n(end, params.len - (size_t) (end - params.buf)))) {
+        !all_ws(moss_str_n(end, params.len - (size_t)(end - params.buf)))) {
       char q[MOSS_RPC_LOG_FRAME_MAX + 1];
       moss_rpc_log_sanitize(q, sizeof(q), params, MOSS_RPC_LOG_FRAME_MAX);
       MOSS_LOG_E(LOG_MOD, "INVALID FRAME (%zu): '%s'", params.len, q);
@@ -644,32 +754,18 @@ int moss_rpc_channel_recv_call(struct moss_rpc_channel *ch,
       goto out;
     }
   }
+  f.params = f.root;
+  f.id_type = MOSS_RPC_ID_NUMBER;
+  f.id = dup_c("1");
   m = moss_alloc(MOSS_SUB_RPC, method.len + 1);
-  if (m == NULL) goto out;
+  if (f.id == NULL || m == NULL)
+    goto out;
   memcpy(m, method.buf, method.len);
   m[method.len] = '\0';
-  if (cJSON_AddNumberToObject(o, "id", 1) == NULL ||
-      cJSON_AddStringToObject(o, "method", m) == NULL)
-    goto out;
-  if (p != NULL) {
-    if (!cJSON_AddItemToObject(o, "params", p)) goto out;
-    p = NULL;
-  }
-  text = cJSON_PrintUnformatted(o);
-  if (text == NULL) goto out;
-  /* Parsing the text again costs a little CPU but means REST calls go
-   * through exactly the checks and logs of a framed call. */
-  struct moss_rpc_frame f;
-  ret = moss_rpc_frame_parse(text, strlen(text), (size_t) -1, &f);
-  if (ret != MOSS_OK) goto out;
-  bool dummy;
-  if (will_reply == NULL) will_reply = &dummy;
+  f.method = m;
   ret = dispatch(ch, &f, will_reply);
-  moss_rpc_frame_free(&f);
 out:
-  moss_free(text);
+  moss_rpc_frame_free(&f);
   moss_free(m);
-  cJSON_Delete(p);
-  cJSON_Delete(o);
   return ret;
 }

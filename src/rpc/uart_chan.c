@@ -26,13 +26,15 @@ static int uart_send(struct moss_rpc_channel *ch, struct moss_str frame) {
   size_t hn = moss_rpc_uart_head(u->dec.compat, head);
   size_t tn = moss_rpc_uart_tail(u->dec.compat, u->dec.crc_mode, frame, tail);
   int ret = u->write(u->arg, head, hn);
-  if (ret >= 0) ret = u->write(u->arg, frame.buf, frame.len);
-  if (ret >= 0) ret = u->write(u->arg, tail, tn);
+  if (ret >= 0)
+    ret = u->write(u->arg, frame.buf, frame.len);
+  if (ret >= 0)
+    ret = u->write(u->arg, tail, tn);
   return ret < 0 ? ret : MOSS_OK;
 }
 
 static const char *uart_type(struct moss_rpc_channel *ch) {
-  (void) ch;
+  (void)ch;
   return "UART";
 }
 
@@ -52,12 +54,14 @@ struct moss_rpc_uart *moss_rpc_uart_new(struct moss_rpc *rpc,
                                         moss_rpc_uart_write_fn *write,
                                         void *arg) {
   struct moss_rpc_uart *u = moss_calloc(MOSS_SUB_RPC, 1, sizeof(*u));
-  if (u == NULL) return NULL;
+  if (u == NULL)
+    return NULL;
   size_t cap = MOSS_RPC_UART_BUF_SIZE(moss_rpc_max_frame_size(rpc));
   u->line = moss_alloc(MOSS_SUB_RPC, cap);
   u->write = write;
   u->arg = arg;
-  if (u->line != NULL) u->ch = moss_rpc_channel_open(rpc, &uart_ops, u);
+  if (u->line != NULL)
+    u->ch = moss_rpc_channel_open(rpc, &uart_ops, u);
   if (u->ch == NULL) {
     moss_free(u->line);
     moss_free(u);
@@ -67,11 +71,13 @@ struct moss_rpc_uart *moss_rpc_uart_new(struct moss_rpc *rpc,
   return u;
 }
 
-static void on_event(struct moss_rpc_uart *u, const struct moss_rpc_uart_ev *ev) {
+static void on_event(struct moss_rpc_uart *u,
+                     const struct moss_rpc_uart_ev *ev) {
   char q[MOSS_RPC_LOG_FRAME_MAX + 1], m[64];
   switch (ev->type) {
     case MOSS_RPC_UART_EV_FRAME:
-      if (u->ch != NULL) moss_rpc_channel_recv(u->ch, ev->json, NULL);
+      if (u->ch != NULL)
+        moss_rpc_channel_recv(u->ch, ev->json, NULL);
       break;
     case MOSS_RPC_UART_EV_EOF:
       u->write(u->arg, MOSS_RPC_UART_EOF_REPLY, MOSS_RPC_UART_EOF_REPLY_LEN);
@@ -91,7 +97,7 @@ static void on_event(struct moss_rpc_uart *u, const struct moss_rpc_uart_ev *ev)
         exp[8] = '\0';
       }
       MOSS_LOG_W(LOG_MOD, "Corrupted frame (%zu): '%s' '%s' %s %08x",
-                 ev->json.len, q, m, exp, (unsigned) ev->crc_computed);
+                 ev->json.len, q, m, exp, (unsigned)ev->crc_computed);
       break;
     }
     case MOSS_RPC_UART_EV_TOO_BIG:
@@ -112,16 +118,19 @@ void moss_rpc_uart_input(struct moss_rpc_uart *u, const void *data,
   while (len > 0) {
     struct moss_rpc_uart_ev ev;
     int n = moss_rpc_uart_dec_feed(&u->dec, p, len, &ev);
-    if (n <= 0) break;
+    if (n <= 0)
+      break;
     on_event(u, &ev);
     p += n;
-    len -= (size_t) n;
+    len -= (size_t)n;
   }
 }
 
 void moss_rpc_uart_free(struct moss_rpc_uart *u) {
-  if (u == NULL) return;
-  if (u->ch != NULL) moss_rpc_channel_closed(u->ch);
+  if (u == NULL)
+    return;
+  if (u->ch != NULL)
+    moss_rpc_channel_closed(u->ch);
   moss_free(u->line);
   moss_free(u);
 }

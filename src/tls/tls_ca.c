@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 #include "moss/alloc.h"
 #include "moss/err.h"
 #include "moss/fs.h"
@@ -35,10 +34,10 @@ static const char *TAG = "tls";
 #define MAX_ENTRIES 4096u
 
 struct ca_ent {
-  uint32_t hash;    /* CRC-32 of the subject Name TLV */
-  uint32_t off;     /* offset of the BEGIN line */
+  uint32_t hash; /* CRC-32 of the subject Name TLV */
+  uint32_t off;  /* offset of the BEGIN line */
   uint16_t der_len;
-  uint16_t line;    /* line number of the BEGIN line (messages) */
+  uint16_t line; /* line number of the BEGIN line (messages) */
 };
 
 struct moss_tls_ca {
@@ -52,10 +51,15 @@ struct moss_tls_ca {
   char name[MOSS_FS_NAME_MAX + 1];
 };
 
-/* ---- moss filesystem adapter ------------------------------------------------- */
+/* ---- moss filesystem adapter
+ * ------------------------------------------------- */
 
 static int fs_open(void *arg, const char *name, void **fh) {
   struct moss_fs_file *f;
+  /* Flat namespace: "/ca.pem" names "ca.pem" (as FS.Get and the
+   * config of the guide write it). */
+  while (*name == '/')
+    name++;
   int rc = moss_fs_open(arg, name, MOSS_FS_O_RDONLY, &f);
   *fh = rc == MOSS_OK ? f : NULL;
   return rc;
@@ -77,7 +81,8 @@ static void fs_close(void *fh) {
 const struct moss_tls_file_ops moss_tls_fs_ops = {fs_open, fs_read, fs_seek,
                                                   fs_size, fs_close};
 
-/* ---- store ------------------------------------------------------------------------ */
+/* ---- store
+ * ------------------------------------------------------------------------ */
 
 int moss_tls_ca_new(const struct moss_tls_file_ops *ops, void *arg,
                     const char *name, struct moss_tls_ca **out) {
@@ -126,8 +131,8 @@ static int der_subject(const uint8_t *der, size_t len, const uint8_t **s,
   if (mbedtls_asn1_get_tag(&p, end, &l, seq) != 0)
     return MOSS_ERR_PARSE;
   tend = p + l;
-  if (p < tend && *p == (MBEDTLS_ASN1_CONTEXT_SPECIFIC |
-                         MBEDTLS_ASN1_CONSTRUCTED | 0)) {
+  if (p < tend &&
+      *p == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)) {
     if (mbedtls_asn1_get_tag(&p, tend, &l, *p) != 0)
       return MOSS_ERR_PARSE;
     p += l;
@@ -159,6 +164,7 @@ struct scan {
   uint8_t quad[4];
   unsigned nquad;
   bool in_block, skip_block, marker_line;
+  bool quiet; /* no WARN per bad block (Config.Set's check) */
   int (*emit)(struct scan *s);
   void *arg;
 };
@@ -170,7 +176,8 @@ static bool head_is(const struct scan *s, const char *m) {
 }
 
 static void block_fail(struct scan *s, const char *why) {
-  MOSS_LOG_W(TAG, "%s:%u: %s", s->ca->name, (unsigned)s->blk_line, why);
+  if (!s->quiet)
+    MOSS_LOG_W(TAG, "%s:%u: %s", s->ca->name, (unsigned)s->blk_line, why);
   s->skip_block = true;
 }
 
@@ -215,8 +222,9 @@ static int end_of_line(struct scan *s) {
       block_fail(s, "cannot parse certificate: unexpected line");
     }
   } else if (s->line_len > MOSS_TLS_CA_LINE_MAX && !s->skip_block) {
-    MOSS_LOG_W(TAG, "%s:%u: line too long, certificate skipped",
-               s->ca->name, (unsigned)s->line_no);
+    if (!s->quiet)
+      MOSS_LOG_W(TAG, "%s:%u: line too long, certificate skipped", s->ca->name,
+                 (unsigned)s->line_no);
     s->skip_block = true;
   }
   s->line_no++;
@@ -466,6 +474,35 @@ int moss_tls_ca_count(struct moss_tls_ca *ca) {
     rc = build_index(ca, fh);
   ca->ops->close(fh);
   return rc == MOSS_OK ? (int)ca->n : rc;
+}
+
+/* Stops the scan (1) at the first block that parses as a certificate. */
+static int parses_emit(struct scan *s) {
+  mbedtls_x509_crt crt;
+  mbedtls_x509_crt_init(&crt);
+  int r = mbedtls_x509_crt_parse_der(&crt, s->der, s->der_len);
+  mbedtls_x509_crt_free(&crt);
+  if (r == MBEDTLS_ERR_X509_ALLOC_FAILED)
+    return MOSS_ERR_NOMEM;
+  return r == 0 ? 1 : 0;
+}
+
+int moss_tlsi_ca_has_cert(struct moss_tls_ca *ca) {
+  void *fh;
+  int r = ca->ops->open(ca->arg, ca->name, &fh);
+  if (r != MOSS_OK)
+    return r;
+  struct scan s;
+  memset(&s, 0, sizeof(s));
+  s.ca = ca;
+  s.quiet = true;
+  s.der_cap = MOSS_TLS_CA_DER_MAX;
+  s.der = moss_alloc(MOSS_SUB_TLS, s.der_cap);
+  s.emit = parses_emit;
+  r = s.der != NULL ? scan_file(&s, fh, 0, 1) : MOSS_ERR_NOMEM;
+  moss_free(s.der);
+  ca->ops->close(fh);
+  return r;
 }
 
 int moss_tlsi_ca_cb(void *p, const mbedtls_x509_crt *child,

@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 #include "moss/alloc.h"
 #include "moss/err.h"
 #include "moss/log.h"
@@ -53,8 +52,8 @@ struct tls_conn {
   struct tls_conn *lnext, *lprev;
   const uint8_t *in; /* ciphertext offered by the inner on_data */
   size_t in_len, in_used;
-  char *vmsg; /* first verification failure, "'<DN>' (depth d): why" */
-  char *host; /* client: the expected server name */
+  char *vmsg;    /* first verification failure, "'<DN>' (depth d): why" */
+  char *host;    /* client: the expected server name */
   uint8_t *park; /* parked TLS 1.2 state (ssl == NULL), a secret */
   uint16_t park_len;
   /* Cached at the end of the handshake: send_space and the version are
@@ -102,7 +101,8 @@ static void leave_hs(struct tls_conn *st, uint8_t phase) {
   st->vmsg = NULL;
 }
 
-/* ---- mbedTLS glue ---------------------------------------------------------------- */
+/* ---- mbedTLS glue
+ * ---------------------------------------------------------------- */
 
 static int bio_recv(void *p, unsigned char *buf, size_t len) {
   struct tls_conn *st = p;
@@ -145,10 +145,9 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth,
                        &issuer);
   char subj[200], why[400];
   moss_tls_subject(crt, subj, sizeof(subj));
-  moss_tls_verify_reason(crt, *flags, st->host,
-                         st->ctx->ca ? moss_tls_ca_name(st->ctx->ca) : NULL,
-                         issuer, st->ctx->role == MOSS_TLS_SERVER, why,
-                         sizeof(why));
+  moss_tls_verify_reason(
+      crt, *flags, st->host, st->ctx->ca ? moss_tls_ca_name(st->ctx->ca) : NULL,
+      issuer, st->ctx->role == MOSS_TLS_SERVER, why, sizeof(why));
   while (issuer != NULL) {
     mbedtls_x509_crt *n = issuer->next;
     issuer->next = NULL;
@@ -169,8 +168,7 @@ static int ssl_new(struct tls_conn *st) {
   if (r == 0 && st->host != NULL)
     r = mbedtls_ssl_set_hostname(st->ssl, st->host);
   if (r != 0)
-    return r == MBEDTLS_ERR_SSL_ALLOC_FAILED ? MOSS_ERR_NOMEM
-                                             : MOSS_ERR_CRYPTO;
+    return r == MBEDTLS_ERR_SSL_ALLOC_FAILED ? MOSS_ERR_NOMEM : MOSS_ERR_CRYPTO;
   mbedtls_ssl_set_bio(st->ssl, st, bio_send, bio_recv, NULL);
   mbedtls_ssl_set_verify(st->ssl, verify_cb, st);
   return MOSS_OK;
@@ -191,7 +189,8 @@ static void ssl_free(struct tls_conn *st) {
   st->ssl = NULL;
 }
 
-/* ---- memory while idle ------------------------------------------------------------- */
+/* ---- memory while idle
+ * ------------------------------------------------------------- */
 
 /* Free the peer's certificate chain once the handshake verified it
  * (http.md §4.8): nothing reads it afterwards (no renegotiation), and it
@@ -266,7 +265,8 @@ static void leave(struct tls_conn *st) {
     park(st);
 }
 
-/* ---- the state machine ------------------------------------------------------------ */
+/* ---- the state machine
+ * ------------------------------------------------------------ */
 
 /* End the connection with err: drop the inner conn, the application
  * (if it knows the connection) gets on_error + on_close. */
@@ -360,8 +360,8 @@ static void read_records(struct tls_conn *st) {
     peer_of(st, peer, sizeof(peer));
     moss_tls_strerror(n, why, sizeof(why));
     MOSS_LOG_W(TAG, "TLS: %s: %s", peer, why);
-    fail(st, n == MBEDTLS_ERR_SSL_ALLOC_FAILED ? MOSS_ERR_NOMEM
-                                               : MOSS_ERR_PROTO);
+    fail(st,
+         n == MBEDTLS_ERR_SSL_ALLOC_FAILED ? MOSS_ERR_NOMEM : MOSS_ERR_PROTO);
     return;
   }
 }
@@ -388,7 +388,8 @@ static void drive(struct tls_conn *st) {
   leave(st);
 }
 
-/* ---- inner connection handlers ------------------------------------------------------ */
+/* ---- inner connection handlers
+ * ------------------------------------------------------ */
 
 static void in_connect(struct moss_conn *ic) {
   struct moss_conn *c = moss_conn_user(ic);
@@ -455,7 +456,8 @@ static const struct moss_conn_handlers inner_handlers = {
     .on_close = in_close,
 };
 
-/* ---- outer connection ops ------------------------------------------------------------- */
+/* ---- outer connection ops
+ * ------------------------------------------------------------- */
 
 static size_t c_send_space(const struct moss_conn *c) {
   const struct tls_conn *st = moss_conn_layer_cstate(c);
@@ -487,8 +489,8 @@ static int c_send(struct moss_conn *c, const void *data, size_t len) {
       moss_tls_strerror(r, why, sizeof(why));
       MOSS_LOG_W(TAG, "TLS: send failed: %s", why);
       leave(st);
-      fail(st, r == MBEDTLS_ERR_SSL_ALLOC_FAILED ? MOSS_ERR_NOMEM
-                                                 : MOSS_ERR_IO);
+      fail(st,
+           r == MBEDTLS_ERR_SSL_ALLOC_FAILED ? MOSS_ERR_NOMEM : MOSS_ERR_IO);
       return MOSS_ERR_CLOSED;
     }
     off += (size_t)r;
@@ -595,7 +597,8 @@ static struct moss_conn *conn_new(struct moss_ev *ev, struct moss_tls_ctx *ctx,
   return c;
 }
 
-/* ---- listener ------------------------------------------------------------------------ */
+/* ---- listener
+ * ------------------------------------------------------------------------ */
 
 static void l_accept(struct moss_conn *il, struct moss_conn *ic) {
   struct moss_conn *l = moss_conn_user(il);
@@ -769,7 +772,9 @@ int moss_tls_connect(struct moss_tls_ctx *ctx, struct moss_ev *ev,
   if (c == NULL)
     return MOSS_ERR_NOMEM;
   struct tls_conn *st = ST(c);
-  const char *name = server_name;
+  /* The caller's name, else the one configured with the context, else
+   * the host part of the address. */
+  const char *name = server_name != NULL ? server_name : ctx->server_name;
   size_t nl = name != NULL ? strlen(name) : 0;
   if (name == NULL) {
     const char *colon = strrchr(addr, ':');
@@ -794,8 +799,10 @@ int moss_tls_connect(struct moss_tls_ctx *ctx, struct moss_ev *ev,
     return rc;
   }
   if (ctx->ca == NULL)
-    MOSS_LOG_W(TAG, "TLS: server certificate of %s is not verified (no CA "
-               "configured)", st->host);
+    MOSS_LOG_W(TAG,
+               "TLS: server certificate of %s is not verified (no CA "
+               "configured)",
+               st->host);
   *out = c;
   return MOSS_OK;
 }

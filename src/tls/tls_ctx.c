@@ -1,19 +1,20 @@
 /*
  * TLS configuration: process-wide mbedTLS setup (allocator, PSA, DRBG),
- * the shared per-role context (suites, groups, own certificate and key,
- * CA store), and the texts of verification failures (http.md §4.6).
+ * the shared per-role context (suites, groups, CA store), and the texts
+ * of verification failures (http.md §4.6).  Certificates and keys enter
+ * the context in tls_creds.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
 
 #include "moss/alloc.h"
 #include "moss/err.h"
 #include "moss/log.h"
 #include "tls_int.h"
 
-/* ---- process-wide state ---------------------------------------------------- */
+/* ---- process-wide state ----------------------------------------------------
+ */
 
 static bool inited;
 static mbedtls_entropy_context entropy;
@@ -60,12 +61,12 @@ void moss_tls_stats(struct moss_tls_stats *st) {
   *st = moss_tlsi_stats;
 }
 
-/* ---- suites and groups (http.md §4.1) ---------------------------------------- */
+/* ---- suites and groups (http.md §4.1)
+ * ---------------------------------------- */
 
 static const int suites[] = {
     /* TLS 1.3 */
-    MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
-    MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
+    MBEDTLS_TLS1_3_AES_128_GCM_SHA256, MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
     MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
     /* TLS 1.2: AEAD first, CBC for old clients */
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -75,15 +76,15 @@ static const int suites[] = {
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
     MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
-    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-    0};
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, 0};
 
 /* P-256 first: the secure element does P-256 ECDH when present. */
 static const uint16_t groups[] = {
     MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1, MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
     MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, MBEDTLS_SSL_IANA_TLS_GROUP_NONE};
 
-/* ---- the shared context -------------------------------------------------------- */
+/* ---- the shared context
+ * -------------------------------------------------------- */
 
 int moss_tls_ctx_new(const struct moss_tls_ctx_opts *o,
                      struct moss_tls_ctx **out) {
@@ -107,8 +108,7 @@ int moss_tls_ctx_new(const struct moss_tls_ctx_opts *o,
       MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
   if (r != 0) {
     moss_tls_ctx_unref(ctx);
-    return r == MBEDTLS_ERR_SSL_ALLOC_FAILED ? MOSS_ERR_NOMEM
-                                             : MOSS_ERR_CRYPTO;
+    return r == MBEDTLS_ERR_SSL_ALLOC_FAILED ? MOSS_ERR_NOMEM : MOSS_ERR_CRYPTO;
   }
   mbedtls_ssl_conf_rng(&ctx->conf, moss_tls_rng, NULL);
   mbedtls_ssl_conf_min_tls_version(
@@ -137,112 +137,8 @@ void moss_tls_ctx_unref(struct moss_tls_ctx *ctx) {
   mbedtls_x509_crt_free(&ctx->own);
   mbedtls_pk_free(&ctx->key);
   moss_tls_ca_free(ctx->ca);
+  moss_free(ctx->server_name);
   moss_free(ctx);
-}
-
-/* PEM parsers want a NUL-terminated buffer whose length counts the NUL. */
-static unsigned char *pem_copy(const void *p, size_t n, size_t *outn) {
-  const char *s = p;
-  bool has_nul = n > 0 && s[n - 1] == '\0';
-  unsigned char *b = moss_alloc(MOSS_SUB_TLS, n + (has_nul ? 0 : 1));
-  if (b == NULL)
-    return NULL;
-  memcpy(b, p, n);
-  if (!has_nul)
-    b[n++] = '\0';
-  *outn = n;
-  return b;
-}
-
-static void reason(int r, char *why, size_t whylen) {
-  switch (r) {
-  case MBEDTLS_ERR_PK_PASSWORD_REQUIRED:
-  case MBEDTLS_ERR_PK_PASSWORD_MISMATCH:
-  case MBEDTLS_ERR_PEM_PASSWORD_REQUIRED:
-    snprintf(why, whylen, "encrypted private keys are not supported");
-    return;
-  case MBEDTLS_ERR_PK_KEY_INVALID_FORMAT:
-  case MBEDTLS_ERR_PEM_NO_HEADER_FOOTER_PRESENT:
-    snprintf(why, whylen, "no private key found");
-    return;
-  case MBEDTLS_ERR_PK_UNKNOWN_PK_ALG:
-  case MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE:
-    snprintf(why, whylen, "unsupported key type");
-    return;
-  default:
-    moss_tls_strerror(r, why, whylen);
-  }
-}
-
-int moss_tls_ctx_use_cert(struct moss_tls_ctx *ctx, const void *cert,
-                          size_t cert_len, const void *key, size_t key_len,
-                          bool *bad_key, char *why, size_t whylen) {
-  int ret = MOSS_ERR_PARSE;
-  size_t cn = 0, kn = 0;
-  unsigned char *cb = NULL, *kb = NULL;
-  *bad_key = false;
-  if (why != NULL && whylen > 0)
-    why[0] = '\0';
-  cb = pem_copy(cert, cert_len, &cn);
-  if (cb == NULL) {
-    ret = MOSS_ERR_NOMEM;
-    goto out;
-  }
-  int r = mbedtls_x509_crt_parse(&ctx->own, cb, cn);
-  if (r != 0 || ctx->own.raw.p == NULL) {
-    if (r == 0 || strstr((const char *)cb, "-----BEGIN CERTIFICATE") == NULL)
-      snprintf(why, whylen, "no certificate found");
-    else
-      moss_tls_strerror(r, why, whylen);
-    goto out;
-  }
-  *bad_key = true;
-  if (key != NULL) {
-    kb = pem_copy(key, key_len, &kn);
-  } else {
-    kb = cb;
-    kn = cn;
-    cb = NULL;
-  }
-  if (kb == NULL) {
-    ret = MOSS_ERR_NOMEM;
-    goto out;
-  }
-  if (strstr((const char *)kb, "ENCRYPTED") != NULL) {
-    snprintf(why, whylen, "encrypted private keys are not supported");
-    ret = MOSS_ERR_NOTSUP;
-    goto out;
-  }
-  r = mbedtls_pk_parse_key(&ctx->key, kb, kn, NULL, 0, moss_tls_rng, NULL);
-  if (r != 0) {
-    reason(r, why, whylen);
-    goto out;
-  }
-  r = mbedtls_pk_check_pair(&ctx->own.pk, &ctx->key, moss_tls_rng, NULL);
-  if (r != 0) {
-    snprintf(why, whylen, "key does not match the certificate");
-    goto out;
-  }
-  r = mbedtls_ssl_conf_own_cert(&ctx->conf, &ctx->own, &ctx->key);
-  if (r != 0) {
-    moss_tls_strerror(r, why, whylen);
-    goto out;
-  }
-  ctx->has_cert = true;
-  ret = MOSS_OK;
-out:
-  if (cb != NULL)
-    moss_free_secret(cb);
-  if (kb != NULL)
-    moss_free_secret(kb);
-  if (ret != MOSS_OK) {
-    /* Leave the context as it was: no half-loaded chain or key. */
-    mbedtls_x509_crt_free(&ctx->own);
-    mbedtls_x509_crt_init(&ctx->own);
-    mbedtls_pk_free(&ctx->key);
-    mbedtls_pk_init(&ctx->key);
-  }
-  return ret;
 }
 
 void moss_tls_ctx_use_ca(struct moss_tls_ctx *ctx, struct moss_tls_ca *ca) {
@@ -256,10 +152,10 @@ void moss_tls_ctx_use_ca(struct moss_tls_ctx *ctx, struct moss_tls_ca *ca) {
   mbedtls_ssl_conf_authmode(&ctx->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 }
 
-/* ---- texts ------------------------------------------------------------------------ */
+/* ---- texts
+ * ------------------------------------------------------------------------ */
 
-void moss_tls_subject(const struct mbedtls_x509_crt *crt, char *buf,
-                      size_t n) {
+void moss_tls_subject(const mbedtls_x509_crt *crt, char *buf, size_t n) {
   /* RFC 4514 order is the reverse of the DER sequence. */
   const mbedtls_x509_name *items[16];
   size_t k = 0;
@@ -337,8 +233,7 @@ static size_t cn_of(const mbedtls_x509_crt *crt, char *buf, size_t n,
                     size_t o) {
   for (const mbedtls_x509_name *nm = &crt->subject; nm != NULL; nm = nm->next)
     if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &nm->oid) == 0)
-      return add(buf, n, o, "%.*s", (int)nm->val.len,
-                 (const char *)nm->val.p);
+      return add(buf, n, o, "%.*s", (int)nm->val.len, (const char *)nm->val.p);
   return o;
 }
 
@@ -348,11 +243,10 @@ static size_t time_of(const mbedtls_x509_time *t, char *buf, size_t n,
              t->day, t->hour, t->min, t->sec);
 }
 
-void moss_tls_verify_reason(const struct mbedtls_x509_crt *crt,
-                            uint32_t flags, const char *host,
-                            const char *ca_name,
-                            const struct mbedtls_x509_crt *issuer,
-                            bool client_cert, char *buf, size_t n) {
+void moss_tls_verify_reason(const mbedtls_x509_crt *crt, uint32_t flags,
+                            const char *host, const char *ca_name,
+                            const mbedtls_x509_crt *issuer, bool client_cert,
+                            char *buf, size_t n) {
   size_t o = 0;
   char dn[256];
   buf[0] = '\0';
@@ -375,11 +269,11 @@ void moss_tls_verify_reason(const struct mbedtls_x509_crt *crt,
     o = time_of(&crt->valid_from, buf, n, o);
   }
   if (flags & MBEDTLS_X509_BADCERT_KEY_USAGE)
-    o = add(buf, n, sep(buf, n, o), "key usage does not allow %s",
-            crt->MBEDTLS_PRIVATE(ca_istrue) ? "keyCertSign"
-                                            : "digitalSignature");
-  if (flags & (MBEDTLS_X509_BADCERT_EXT_KEY_USAGE |
-               MBEDTLS_X509_BADCERT_NS_CERT_TYPE))
+    o = add(
+        buf, n, sep(buf, n, o), "key usage does not allow %s",
+        crt->MBEDTLS_PRIVATE(ca_istrue) ? "keyCertSign" : "digitalSignature");
+  if (flags &
+      (MBEDTLS_X509_BADCERT_EXT_KEY_USAGE | MBEDTLS_X509_BADCERT_NS_CERT_TYPE))
     o = add(buf, n, sep(buf, n, o), "extended key usage does not allow %s",
             client_cert ? "clientAuth" : "serverAuth");
   if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
@@ -404,26 +298,42 @@ void moss_tls_verify_reason(const struct mbedtls_x509_crt *crt,
 
 static const char *alert_name(int a) {
   switch (a) {
-  case MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE: return "handshake_failure";
-  case MBEDTLS_SSL_ALERT_MSG_BAD_CERT: return "bad_certificate";
-  case MBEDTLS_SSL_ALERT_MSG_UNSUPPORTED_CERT: return "unsupported_certificate";
-  case MBEDTLS_SSL_ALERT_MSG_CERT_REVOKED: return "certificate_revoked";
-  case MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED: return "certificate_expired";
-  case MBEDTLS_SSL_ALERT_MSG_CERT_UNKNOWN: return "certificate_unknown";
-  case MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA: return "unknown_ca";
-  case MBEDTLS_SSL_ALERT_MSG_ACCESS_DENIED: return "access_denied";
-  case MBEDTLS_SSL_ALERT_MSG_DECODE_ERROR: return "decode_error";
-  case MBEDTLS_SSL_ALERT_MSG_DECRYPT_ERROR: return "decrypt_error";
-  case MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION: return "protocol_version";
-  case MBEDTLS_SSL_ALERT_MSG_INSUFFICIENT_SECURITY:
-    return "insufficient_security";
-  case MBEDTLS_SSL_ALERT_MSG_INTERNAL_ERROR: return "internal_error";
-  case MBEDTLS_SSL_ALERT_MSG_CERT_REQUIRED: return "certificate_required";
-  case MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL:
-    return "no_application_protocol";
-  case MBEDTLS_SSL_ALERT_MSG_ILLEGAL_PARAMETER: return "illegal_parameter";
-  case MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE: return "unexpected_message";
-  default: return NULL;
+    case MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE:
+      return "handshake_failure";
+    case MBEDTLS_SSL_ALERT_MSG_BAD_CERT:
+      return "bad_certificate";
+    case MBEDTLS_SSL_ALERT_MSG_UNSUPPORTED_CERT:
+      return "unsupported_certificate";
+    case MBEDTLS_SSL_ALERT_MSG_CERT_REVOKED:
+      return "certificate_revoked";
+    case MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED:
+      return "certificate_expired";
+    case MBEDTLS_SSL_ALERT_MSG_CERT_UNKNOWN:
+      return "certificate_unknown";
+    case MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA:
+      return "unknown_ca";
+    case MBEDTLS_SSL_ALERT_MSG_ACCESS_DENIED:
+      return "access_denied";
+    case MBEDTLS_SSL_ALERT_MSG_DECODE_ERROR:
+      return "decode_error";
+    case MBEDTLS_SSL_ALERT_MSG_DECRYPT_ERROR:
+      return "decrypt_error";
+    case MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION:
+      return "protocol_version";
+    case MBEDTLS_SSL_ALERT_MSG_INSUFFICIENT_SECURITY:
+      return "insufficient_security";
+    case MBEDTLS_SSL_ALERT_MSG_INTERNAL_ERROR:
+      return "internal_error";
+    case MBEDTLS_SSL_ALERT_MSG_CERT_REQUIRED:
+      return "certificate_required";
+    case MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL:
+      return "no_application_protocol";
+    case MBEDTLS_SSL_ALERT_MSG_ILLEGAL_PARAMETER:
+      return "illegal_parameter";
+    case MBEDTLS_SSL_ALERT_MSG_UNEXPECTED_MESSAGE:
+      return "unexpected_message";
+    default:
+      return NULL;
   }
 }
 
@@ -434,30 +344,30 @@ const char *moss_tlsi_alert_name(int a) {
 
 void moss_tls_strerror(int e, char *buf, size_t n) {
   switch (e) {
-  case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
-    snprintf(buf, n, "no client certificate");
-    return;
-  case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION:
-    snprintf(buf, n, "unsupported protocol version");
-    return;
-  case MBEDTLS_ERR_SSL_INVALID_RECORD:
-  case MBEDTLS_ERR_SSL_UNEXPECTED_RECORD:
-    snprintf(buf, n, "not a TLS record (garbage or plain HTTP)");
-    return;
-  case MBEDTLS_ERR_SSL_DECODE_ERROR:
-    snprintf(buf, n, "malformed handshake message");
-    return;
-  case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE:
-    snprintf(buf, n, "handshake failure");
-    return;
-  case MBEDTLS_ERR_SSL_ALLOC_FAILED:
-    snprintf(buf, n, "out of memory");
-    return;
-  case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
-    snprintf(buf, n, "certificate verification failed");
-    return;
-  default:
-    break;
+    case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
+      snprintf(buf, n, "no client certificate");
+      return;
+    case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION:
+      snprintf(buf, n, "unsupported protocol version");
+      return;
+    case MBEDTLS_ERR_SSL_INVALID_RECORD:
+    case MBEDTLS_ERR_SSL_UNEXPECTED_RECORD:
+      snprintf(buf, n, "not a TLS record (garbage or plain HTTP)");
+      return;
+    case MBEDTLS_ERR_SSL_DECODE_ERROR:
+      snprintf(buf, n, "malformed handshake message");
+      return;
+    case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE:
+      snprintf(buf, n, "handshake failure");
+      return;
+    case MBEDTLS_ERR_SSL_ALLOC_FAILED:
+      snprintf(buf, n, "out of memory");
+      return;
+    case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
+      snprintf(buf, n, "certificate verification failed");
+      return;
+    default:
+      break;
   }
   char t[120];
   mbedtls_strerror(e, t, sizeof(t));

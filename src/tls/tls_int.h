@@ -21,6 +21,7 @@
 #pragma GCC diagnostic pop
 
 #include "moss/tls.h"
+#include "tls_mbedtls.h"
 
 struct tls_conn;
 
@@ -29,6 +30,7 @@ struct moss_tls_ctx {
   mbedtls_x509_crt own; /* own chain, leaf first */
   mbedtls_pk_context key;
   struct moss_tls_ca *ca; /* NULL: the peer is not verified */
+  char *server_name;      /* client: default name to verify, or NULL */
   struct tls_conn *cur;   /* connection inside an mbedTLS call */
   uint32_t hs_ms;
   int refs;
@@ -42,5 +44,9 @@ extern struct moss_tls_stats moss_tlsi_stats;
 int moss_tlsi_ca_cb(void *p, const mbedtls_x509_crt *child,
                     mbedtls_x509_crt **candidates);
 const char *moss_tlsi_alert_name(int alert);
+/* Scans the CA file for a certificate that parses, quietly (no WARN per
+ * bad block: Config.Set reports the outcome).  1: one found, 0: none,
+ * <0: the file could not be read. */
+int moss_tlsi_ca_has_cert(struct moss_tls_ca *ca);
 
 #endif

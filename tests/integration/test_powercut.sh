@@ -2,8 +2,9 @@
 # Power cuts: mossd is killed with SIGKILL in the middle of `mos put` of a
 # large multi-chunk file and in the middle of a stream of config saves,
 # then restarted on the same state directory.  The device must boot, mount
-# its filesystem, and show either the old or the complete new file (or no
-# file), and either the last acknowledged or the in-flight config value.
+# its filesystem, and show either the old or the complete new file (never
+# no file: the old one was stored before the cut), and either the last
+# acknowledged or the in-flight config value.
 #
 # The kill is triggered by the device's own log (the N-th FS.Put call, the
 # FS.Rename that ends a put, the K-th "Saved to conf9.json"), because over
@@ -114,7 +115,10 @@ for trigger in put:10 put:60 rename; do
         "$(stat -c %s "$d/back") bytes; old ${size}, new $((size + 1000)); ls: $(printf '%s' "$ls" | tr '\n' ' ')"
     fi
   else
-    ok "put $rep: big.bin absent"
+    # The old content was stored and acknowledged before the cut: an
+    # atomic replace leaves the old or the new file, never no file.
+    fail "put $rep: big.bin is the old or the new content" \
+      "big.bin absent after the cut ($trigger, +${delay}us); ls: $(printf '%s' "$ls" | tr '\n' ' ')"
   fi
   # The filesystem is usable after the cut: a new file round-trips.
   head -c 3000 /dev/urandom >"$d/after"

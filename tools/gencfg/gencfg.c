@@ -28,12 +28,12 @@ struct entry {
   char type;        /* b i d s o */
   char *def;        /* scalar text, NULL for objects and aliases */
   bool validate;
-  char *alias;      /* target path or NULL */
+  char *alias; /* target path or NULL */
   int alias_idx;
   int depth;
-  int parent;       /* -1 for top level */
-  int end;          /* objects: one past the last descendant */
-  bool stored;      /* leaf with storage, or object with stored leaves */
+  int parent;  /* -1 for top level */
+  int end;     /* objects: one past the last descendant */
+  bool stored; /* leaf with storage, or object with stored leaves */
   int line;
 };
 
@@ -63,17 +63,19 @@ static char *xstrdup(const char *s) {
 }
 
 static const char *scalar(yaml_node_t *n) {
-  return (const char *) n->data.scalar.value;
+  return (const char *)n->data.scalar.value;
 }
 
 static int find(const char *path) {
   for (int i = 0; i < nents; i++)
-    if (strcmp(ents[i].path, path) == 0) return i;
+    if (strcmp(ents[i].path, path) == 0)
+      return i;
   return -1;
 }
 
 static bool valid_ident(const char *s, size_t n) {
-  if (n == 0 || (s[0] >= '0' && s[0] <= '9')) return false;
+  if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+    return false;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -105,14 +107,16 @@ static void parse_options(yaml_document_t *doc, yaml_node_t *m,
 }
 
 static void add_entry(yaml_document_t *doc, yaml_node_t *seq) {
-  if (nents == MAX_ENTRIES) die(seq->start_mark.line + 1, "too many keys");
+  if (nents == MAX_ENTRIES)
+    die(seq->start_mark.line + 1, "too many keys");
   struct entry *e = &ents[nents];
   memset(e, 0, sizeof(*e));
-  e->line = (int) seq->start_mark.line + 1;
+  e->line = (int)seq->start_mark.line + 1;
   e->alias_idx = -1;
   yaml_node_item_t *it = seq->data.sequence.items.start;
-  int n = (int) (seq->data.sequence.items.top - it);
-  if (n < 2) die(e->line, "entry needs at least [path, type]");
+  int n = (int)(seq->data.sequence.items.top - it);
+  if (n < 2)
+    die(e->line, "entry needs at least [path, type]");
   yaml_node_t *np = yaml_document_get_node(doc, it[0]);
   yaml_node_t *nt = yaml_document_get_node(doc, it[1]);
   if (np->type != YAML_SCALAR_NODE || nt->type != YAML_SCALAR_NODE)
@@ -132,7 +136,8 @@ static void add_entry(yaml_document_t *doc, yaml_node_t *seq) {
       die(e->line, "%s: unexpected element %d", e->path, i + 1);
     }
   }
-  if (find(e->path) >= 0) die(e->line, "%s: duplicate key", e->path);
+  if (find(e->path) >= 0)
+    die(e->line, "%s: duplicate key", e->path);
   /* Place it in the tree: the parent must be the innermost open object. */
   const char *dot = strrchr(e->path, '.');
   e->name = dot ? dot + 1 : e->path;
@@ -147,18 +152,21 @@ static void add_entry(yaml_document_t *doc, yaml_node_t *seq) {
     if (e->parent < 0 || ents[e->parent].type != 'o')
       die(e->line, "%s: parent object not declared before it", e->path);
     if (ents[e->parent].end != 0)
-      die(e->line, "%s: keys of an object must follow it directly",
-          e->path);
+      die(e->line, "%s: keys of an object must follow it directly", e->path);
     e->depth = ents[e->parent].depth + 1;
-    if (e->depth >= MAX_DEPTH) die(e->line, "%s: too deep", e->path);
+    if (e->depth >= MAX_DEPTH)
+      die(e->line, "%s: too deep", e->path);
   }
   /* Close every object that is not an ancestor of this entry. */
   for (int i = 0; i < nents; i++) {
-    if (ents[i].type != 'o' || ents[i].end != 0) continue;
+    if (ents[i].type != 'o' || ents[i].end != 0)
+      continue;
     bool anc = false;
     for (int p = e->parent; p >= 0; p = ents[p].parent)
-      if (p == i) anc = true;
-    if (!anc) ents[i].end = nents;
+      if (p == i)
+        anc = true;
+    if (!anc)
+      ents[i].end = nents;
   }
   if (e->type == 'o' && (e->def != NULL || e->alias != NULL))
     die(e->line, "%s: objects have no default or alias", e->path);
@@ -170,7 +178,8 @@ static void add_entry(yaml_document_t *doc, yaml_node_t *seq) {
 }
 
 static void check_default(struct entry *e) {
-  if (e->def == NULL) return;
+  if (e->def == NULL)
+    return;
   char *end;
   errno = 0;
   if (e->type == 'b') {
@@ -199,7 +208,7 @@ static void load(const char *file) {
   yaml_parser_initialize(&parser);
   yaml_parser_set_input_file(&parser, f);
   if (!yaml_parser_load(&parser, &doc))
-    die((int) parser.problem_mark.line + 1, "YAML error: %s",
+    die((int)parser.problem_mark.line + 1, "YAML error: %s",
         parser.problem ? parser.problem : "?");
   yaml_node_t *root = yaml_document_get_root_node(&doc);
   if (root == NULL || root->type != YAML_SEQUENCE_NODE)
@@ -208,11 +217,12 @@ static void load(const char *file) {
        it < root->data.sequence.items.top; it++) {
     yaml_node_t *n = yaml_document_get_node(&doc, *it);
     if (n->type != YAML_SEQUENCE_NODE)
-      die((int) n->start_mark.line + 1, "each entry must be a list");
+      die((int)n->start_mark.line + 1, "each entry must be a list");
     add_entry(&doc, n);
   }
   for (int i = 0; i < nents; i++)
-    if (ents[i].type == 'o' && ents[i].end == 0) ents[i].end = nents;
+    if (ents[i].type == 'o' && ents[i].end == 0)
+      ents[i].end = nents;
   yaml_document_delete(&doc);
   yaml_parser_delete(&parser);
   fclose(f);
@@ -223,8 +233,10 @@ static void load(const char *file) {
       e->alias_idx = find(e->alias);
       if (e->alias_idx < 0 || ents[e->alias_idx].alias != NULL ||
           ents[e->alias_idx].type != e->type)
-        die(e->line, "%s: alias target must be a stored key of the same "
-            "type", e->path);
+        die(e->line,
+            "%s: alias target must be a stored key of the same "
+            "type",
+            e->path);
     }
     if (e->type == 'o' && ents[i].end == i + 1)
       die(e->line, "%s: empty object", e->path);
@@ -232,25 +244,34 @@ static void load(const char *file) {
   /* An object is stored (has a struct) if any descendant leaf is. */
   for (int i = nents - 1; i >= 0; i--) {
     struct entry *e = &ents[i];
-    if (e->type != 'o') e->stored = e->alias == NULL;
-    if (e->stored && e->parent >= 0) ents[e->parent].stored = true;
+    if (e->type != 'o')
+      e->stored = e->alias == NULL;
+    if (e->stored && e->parent >= 0)
+      ents[e->parent].stored = true;
   }
-  if (nents == 0) die(1, "empty schema");
-  if (nents > 32767) die(1, "too many keys");
+  if (nents == 0)
+    die(1, "empty schema");
+  if (nents > 32767)
+    die(1, "too many keys");
 }
 
 /* The struct tag of an object: moss_cfg_<path with '.' -> '_'>. */
 static void put_tag(FILE *o, const char *path) {
   fputs("moss_cfg_", o);
-  for (const char *p = path; *p; p++) fputc(*p == '.' ? '_' : *p, o);
+  for (const char *p = path; *p; p++)
+    fputc(*p == '.' ? '_' : *p, o);
 }
 
 static const char *ctype(char t) {
   switch (t) {
-    case 'b': return "bool";
-    case 'i': return "int32_t";
-    case 'd': return "double";
-    default: return "const char *";
+    case 'b':
+      return "bool";
+    case 'i':
+      return "int32_t";
+    case 'd':
+      return "double";
+    default:
+      return "const char *";
   }
 }
 
@@ -284,7 +305,8 @@ static void gen_header(FILE *o) {
   for (int d = MAX_DEPTH - 1; d >= 0; d--) {
     for (int i = 0; i < nents; i++) {
       struct entry *e = &ents[i];
-      if (e->type != 'o' || !e->stored || e->depth != d) continue;
+      if (e->type != 'o' || !e->stored || e->depth != d)
+        continue;
       fputs("struct ", o);
       put_tag(o, e->path);
       fputs(" {\n", o);
@@ -292,15 +314,17 @@ static void gen_header(FILE *o) {
       fputs("};\n\n", o);
     }
   }
-  fputs("/* The whole configuration tree (see moss/cfg.h). */\n"
-        "struct moss_cfg {\n", o);
+  fputs(
+      "/* The whole configuration tree (see moss/cfg.h). */\n"
+      "struct moss_cfg {\n",
+      o);
   put_members(o, 0, nents);
   fputs("};\n\n#endif\n", o);
 }
 
 static void put_cstring(FILE *o, const char *s) {
   fputc('"', o);
-  for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     /* '?' escaped so that no trigraph can form. */
     if (*p == '"' || *p == '\\' || *p == '?')
       fprintf(o, "\\%c", *p);
@@ -313,10 +337,11 @@ static void put_cstring(FILE *o, const char *s) {
 }
 
 static void gen_source(FILE *o) {
-  static const char *types[] = {
-      ['o'] = "MOSS_CFG_T_OBJ", ['b'] = "MOSS_CFG_T_BOOL",
-      ['i'] = "MOSS_CFG_T_INT", ['d'] = "MOSS_CFG_T_DOUBLE",
-      ['s'] = "MOSS_CFG_T_STR"};
+  static const char *types[] = {['o'] = "MOSS_CFG_T_OBJ",
+                                ['b'] = "MOSS_CFG_T_BOOL",
+                                ['i'] = "MOSS_CFG_T_INT",
+                                ['d'] = "MOSS_CFG_T_DOUBLE",
+                                ['s'] = "MOSS_CFG_T_STR"};
   fprintf(o,
           "/* Generated by tools/gencfg from %s: do not edit. */\n"
           "#include <stddef.h>\n\n#include \"moss/cfg.h\"\n\n"
@@ -328,7 +353,7 @@ static void gen_source(FILE *o) {
     fputs("  {.path = ", o);
     put_cstring(o, e->path);
     fprintf(o, ", .name_off = %d, .type = %s, .flags = %s,\n",
-            (int) (e->name - e->path), types[(int) e->type],
+            (int)(e->name - e->path), types[(int)e->type],
             e->validate ? "MOSS_CFG_F_VALIDATE" : "0");
     fprintf(o, "   .depth = %d, .end = %d, .alias_of = %d", e->depth,
             e->type == 'o' ? e->end : 0, e->alias_idx);
@@ -336,7 +361,9 @@ static void gen_source(FILE *o) {
       fprintf(o, ",\n   .offset = offsetof(struct moss_cfg, %s)", st->path);
     if (e->def != NULL) {
       switch (e->type) {
-        case 'b': fprintf(o, ", .def.b = %s", e->def); break;
+        case 'b':
+          fprintf(o, ", .def.b = %s", e->def);
+          break;
         case 'i':
           fprintf(o, ", .def.i = %lld", strtoll(e->def, NULL, 0));
           break;
@@ -355,9 +382,10 @@ static void gen_source(FILE *o) {
     }
     fputs("},\n", o);
   }
-  fputs("};\n\nconst size_t moss_cfg_schema_len =\n"
-        "    sizeof(moss_cfg_schema) / sizeof(moss_cfg_schema[0]);\n",
-        o);
+  fputs(
+      "};\n\nconst size_t moss_cfg_schema_len =\n"
+      "    sizeof(moss_cfg_schema) / sizeof(moss_cfg_schema[0]);\n",
+      o);
 }
 
 static void write_file(const char *name, void (*fn)(FILE *)) {
@@ -365,7 +393,8 @@ static void write_file(const char *name, void (*fn)(FILE *)) {
    * leaves a half file that make would consider up to date. */
   size_t n = strlen(name) + 5;
   char *tmp = malloc(n);
-  if (tmp == NULL) exit(1);
+  if (tmp == NULL)
+    exit(1);
   snprintf(tmp, n, "%s.tmp", name);
   FILE *o = fopen(tmp, "w");
   if (o == NULL) {

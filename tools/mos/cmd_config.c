@@ -13,15 +13,18 @@
 /* Walks a dotted path in tree; NULL if absent. */
 static cJSON *lookup(cJSON *tree, const char *path) {
   char buf[256];
-  if (strlen(path) >= sizeof(buf)) return NULL;
+  if (strlen(path) >= sizeof(buf))
+    return NULL;
   snprintf(buf, sizeof(buf), "%s", path);
   cJSON *cur = tree;
   char *save = NULL;
   for (char *tok = strtok_r(buf, ".", &save); tok;
        tok = strtok_r(NULL, ".", &save)) {
-    if (!cJSON_IsObject(cur)) return NULL;
+    if (!cJSON_IsObject(cur))
+      return NULL;
     cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
-    if (cur == NULL) return NULL;
+    if (cur == NULL)
+      return NULL;
   }
   return cur;
 }
@@ -29,18 +32,20 @@ static cJSON *lookup(cJSON *tree, const char *path) {
 /* rpc.http.enable (the guide's spelling) and rpc.http_enable (Mongoose
  * OS's) name the same setting: use whichever the device has. */
 static const char *alias_of(const char *path) {
-  if (strcmp(path, "rpc.http.enable") == 0) return "rpc.http_enable";
-  if (strcmp(path, "rpc.http_enable") == 0) return "rpc.http.enable";
+  if (strcmp(path, "rpc.http.enable") == 0)
+    return "rpc.http_enable";
+  if (strcmp(path, "rpc.http_enable") == 0)
+    return "rpc.http.enable";
   return NULL;
 }
 
-static cJSON *lookup_alias(cJSON *tree, const char *path,
-                           const char **used) {
+static cJSON *lookup_alias(cJSON *tree, const char *path, const char **used) {
   *used = path;
   cJSON *v = lookup(tree, path);
   if (v == NULL && alias_of(path) != NULL) {
     v = lookup(tree, alias_of(path));
-    if (v != NULL) *used = alias_of(path);
+    if (v != NULL)
+      *used = alias_of(path);
   }
   return v;
 }
@@ -49,7 +54,7 @@ static cJSON *get_config(struct tool_conn *c) {
   cJSON *params = NULL;
   if (tool_int("level") >= 0) {
     params = cJSON_CreateObject();
-    cJSON_AddNumberToObject(params, "level", (double) tool_int("level"));
+    cJSON_AddNumberToObject(params, "level", (double)tool_int("level"));
   }
   cJSON *res = NULL;
   int rc = tool_call_or_fail(c, "Config.Get", params, &res);
@@ -58,13 +63,16 @@ static cJSON *get_config(struct tool_conn *c) {
 }
 
 int cmd_config_get(int argc, char **argv) {
-  if (argc > 1) return tool_fail("only one path to value is allowed");
+  if (argc > 1)
+    return tool_fail("only one path to value is allowed");
   char err[1024];
   struct tool_conn *c = tool_connect(err, sizeof(err));
-  if (c == NULL) return tool_fail("%s", err);
+  if (c == NULL)
+    return tool_fail("%s", err);
   cJSON *tree = get_config(c);
   tool_disconnect(c);
-  if (tree == NULL) return 1;
+  if (tree == NULL)
+    return 1;
   int ret = 0;
   const char *used;
   cJSON *v = argc == 1 ? lookup_alias(tree, argv[0], &used) : tree;
@@ -88,8 +96,10 @@ static int set_path(cJSON *obj, const char *path, cJSON *value) {
   while ((dot = strchr(p, '.')) != NULL) {
     *dot = '\0';
     cJSON *next = cJSON_GetObjectItemCaseSensitive(obj, p);
-    if (next == NULL) next = cJSON_AddObjectToObject(obj, p);
-    if (next == NULL || !cJSON_IsObject(next)) return -1;
+    if (next == NULL)
+      next = cJSON_AddObjectToObject(obj, p);
+    if (next == NULL || !cJSON_IsObject(next))
+      return -1;
     obj = next;
     p = dot + 1;
   }
@@ -100,7 +110,8 @@ static int set_path(cJSON *obj, const char *path, cJSON *value) {
 
 /* Converts text to the type of cur.  Returns NULL after printing. */
 static cJSON *convert(const cJSON *cur, const char *path, const char *v) {
-  if (cJSON_IsString(cur)) return cJSON_CreateString(v);
+  if (cJSON_IsString(cur))
+    return cJSON_CreateString(v);
   if (cJSON_IsNumber(cur)) {
     char *end;
     errno = 0;
@@ -112,14 +123,18 @@ static cJSON *convert(const cJSON *cur, const char *path, const char *v) {
     return cJSON_CreateNumber(d);
   }
   if (cJSON_IsBool(cur)) {
-    if (strcmp(v, "true") == 0) return cJSON_CreateTrue();
-    if (strcmp(v, "false") == 0) return cJSON_CreateFalse();
+    if (strcmp(v, "true") == 0)
+      return cJSON_CreateTrue();
+    if (strcmp(v, "false") == 0)
+      return cJSON_CreateFalse();
     tool_fail("can't convert \"%s\" to a boolean", v);
     return NULL;
   }
   if (cJSON_IsObject(cur)) {
-    tool_fail("only strings, numbers and booleans can be set, but path "
-              "\"%s\" refers to an object", path);
+    tool_fail(
+        "only strings, numbers and booleans can be set, but path "
+        "\"%s\" refers to an object",
+        path);
     return NULL;
   }
   tool_fail("cannot set \"%s\": unsupported value type", path);
@@ -141,7 +156,8 @@ static struct tool_conn *wait_for_device(long long limit_ms) {
       int rc = tool_call(c, "RPC.Ping", NULL, &res, &code, err, sizeof(err));
       cJSON_Delete(res);
       /* Any answer means the device is up, also a login request. */
-      if (rc >= 0 || code == 401) return c;
+      if (rc >= 0 || code == 401)
+        return c;
       tool_disconnect(c);
     }
     usleep(300 * 1000);
@@ -153,12 +169,13 @@ static struct tool_conn *wait_for_device(long long limit_ms) {
  * WebSocket: after changing it the device may be up but no longer at
  * the --port mos used. */
 static bool moves_endpoint(const char *path) {
-  static const char *const keys[] = {
-      "http.enable",     "http.listen_addr", "http.ssl_cert",
-      "http.ssl_key",    "http.ssl_ca_cert", "rpc.http.enable",
-      "rpc.http_enable", "rpc.ws.enable"};
+  static const char *const keys[] = {"http.enable",      "http.listen_addr",
+                                     "http.ssl_cert",    "http.ssl_key",
+                                     "http.ssl_ca_cert", "rpc.http.enable",
+                                     "rpc.http_enable",  "rpc.ws.enable"};
   for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-    if (strcmp(path, keys[i]) == 0) return true;
+    if (strcmp(path, keys[i]) == 0)
+      return true;
   }
   return false;
 }
@@ -180,7 +197,8 @@ static int check_after_reboot(bool moved) {
    * nothing. */
   bool may_move = moved && port_is_network();
   long long limit = tool_int("timeout");
-  if (may_move && limit > 3000) limit = 3000;
+  if (may_move && limit > 3000)
+    limit = 3000;
   struct tool_conn *c = wait_for_device(limit);
   if (c == NULL && may_move) {
     /* The change itself may have moved the device away from --port. */
@@ -192,18 +210,19 @@ static int check_after_reboot(bool moved) {
     return 0;
   }
   if (c == NULL)
-    return tool_fail("the device did not answer at %s within %s after "
-                     "the reboot",
-                     tool_str("port"), tool_flag("timeout")->sval);
+    return tool_fail(
+        "the device did not answer at %s within %s after "
+        "the reboot",
+        tool_str("port"), tool_flag("timeout")->sval);
   cJSON *res = NULL;
   char err[1024];
   int code = 0;
   int rc = tool_call(c, "Sys.GetInfo", NULL, &res, &code, err, sizeof(err));
   tool_disconnect(c);
-  cJSON *http = rc == 0 ? cJSON_GetObjectItemCaseSensitive(
-                              cJSON_GetObjectItemCaseSensitive(res, "servers"),
-                              "http")
-                        : NULL;
+  cJSON *http =
+      rc == 0 ? cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(res, "servers"), "http")
+              : NULL;
   const char *state =
       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(http, "state"));
   int ret = 0;
@@ -212,12 +231,14 @@ static int check_after_reboot(bool moved) {
         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(http, "addr"));
     const char *why =
         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(http, "error"));
-    if (why == NULL || *why == '\0') why = "no reason given";
+    if (why == NULL || *why == '\0')
+      why = "no reason given";
     /* The address, unless the device's reason already names it. */
     bool say_addr = addr != NULL && *addr != '\0' && strstr(why, addr) == NULL;
-    ret = tool_fail("the device rebooted, but its HTTP server did not start%s"
-                    "%s: %s",
-                    say_addr ? " on " : "", say_addr ? addr : "", why);
+    ret = tool_fail(
+        "the device rebooted, but its HTTP server did not start%s"
+        "%s: %s",
+        say_addr ? " on " : "", say_addr ? addr : "", why);
   }
   cJSON_Delete(res);
   return ret;
@@ -228,13 +249,15 @@ static int config_set(int argc, char **argv) {
     return tool_fail("at least one path.to.value=value pair should be given");
   char err[1024];
   struct tool_conn *c = tool_connect(err, sizeof(err));
-  if (c == NULL) return tool_fail("%s", err);
+  if (c == NULL)
+    return tool_fail("%s", err);
   int ret = 1;
   cJSON *diff = cJSON_CreateObject(), *params = NULL, *res = NULL;
   fprintf(stderr, "Getting configuration...\n");
   cJSON *tree = get_config(c);
   bool moved = false;
-  if (tree == NULL) goto out;
+  if (tree == NULL)
+    goto out;
   for (int i = 0; i < argc; i++) {
     char *eq = strchr(argv[i], '=');
     if (eq == NULL) {
@@ -242,8 +265,9 @@ static int config_set(int argc, char **argv) {
       goto out;
     }
     char path[256];
-    size_t plen = (size_t) (eq - argv[i]);
-    if (plen >= sizeof(path)) plen = sizeof(path) - 1;
+    size_t plen = (size_t)(eq - argv[i]);
+    if (plen >= sizeof(path))
+      plen = sizeof(path) - 1;
     memcpy(path, argv[i], plen);
     path[plen] = '\0';
     const char *used;
@@ -253,9 +277,11 @@ static int config_set(int argc, char **argv) {
       goto out;
     }
     cJSON *v = convert(cur, used, eq + 1);
-    if (v == NULL) goto out;
+    if (v == NULL)
+      goto out;
     set_path(diff, used, v);
-    if (moves_endpoint(used)) moved = true;
+    if (moves_endpoint(used))
+      moved = true;
   }
   bool save = !tool_bool("no-save");
   bool reboot = save && !tool_bool("no-reboot");
@@ -264,15 +290,17 @@ static int config_set(int argc, char **argv) {
   diff = NULL;
   cJSON_AddBoolToObject(params, "save", save);
   cJSON_AddBoolToObject(params, "reboot", reboot);
-  if (tool_bool("try-once")) cJSON_AddBoolToObject(params, "try_once", true);
+  if (tool_bool("try-once"))
+    cJSON_AddBoolToObject(params, "try_once", true);
   if (tool_int("level") >= 0) {
-    cJSON_AddNumberToObject(params, "level", (double) tool_int("level"));
+    cJSON_AddNumberToObject(params, "level", (double)tool_int("level"));
     fprintf(stderr, "Setting new configuration (level %lld)...\n",
             tool_int("level"));
   } else {
     fprintf(stderr, "Setting new configuration...\n");
   }
-  if (tool_call_or_fail(c, "Config.Set", params, &res) != 0) goto out;
+  if (tool_call_or_fail(c, "Config.Set", params, &res) != 0)
+    goto out;
   if (save) {
     cJSON *saved = cJSON_GetObjectItemCaseSensitive(res, "saved");
     fprintf(stderr, reboot ? "Saving and rebooting...\n" : "Saving...\n");
@@ -287,7 +315,8 @@ static int config_set(int argc, char **argv) {
         src = tool_call_or_fail(c, "Config.Save", sp, &sr);
       cJSON_Delete(sp);
       cJSON_Delete(sr);
-      if (src != 0) goto out;
+      if (src != 0)
+        goto out;
     }
   }
   if (tool_bool("try-once"))

@@ -6,8 +6,10 @@
 #include "tool.h"
 
 int cmd_call(int argc, char **argv) {
-  if (argc < 1) return tool_fail("method required");
-  if (argc > 2) return tool_fail("extra arguments");
+  if (argc < 1)
+    return tool_fail("method required");
+  if (argc > 2)
+    return tool_fail("extra arguments");
   const char *method = argv[0];
   cJSON *params = NULL;
   if (argc == 2 && argv[1][0] != '\0') {
@@ -27,7 +29,8 @@ int cmd_call(int argc, char **argv) {
   if (rc == 0) {
     tool_print_json(res, false);
     fflush(stdout);
-    if (strcasecmp(method, "Sys.Reboot") == 0) usleep(200 * 1000);
+    if (strcasecmp(method, "Sys.Reboot") == 0)
+      usleep(200 * 1000);
   }
   cJSON_Delete(res);
   tool_disconnect(c);

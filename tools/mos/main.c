@@ -24,76 +24,141 @@ const char *tool_cmd_name = "mos";
  * commands that use a flag say so in their table entry (cmds[]), and help
  * is built from both tables, so it lists nothing that does not exist. */
 static struct tool_flag flags[] = {
-    {.name = "port", .type = TF_STR, .def = "auto", .arg = "PORT",
+    {.name = "port",
+     .type = TF_STR,
+     .def = "auto",
+     .arg = "PORT",
      .help = "where the device is: a serial port (/dev/ttyUSB0, "
              "state/uart), tcp://HOST:PORT, ws://HOST:PORT/rpc, "
              "wss://..., http://HOST:PORT/rpc or https://...; auto: the "
              "newest mossd of this user, then /dev/ttyUSB*, /dev/ttyACM*"},
-    {.name = "baud-rate", .type = TF_INT, .def = "115200", .arg = "N",
+    {.name = "baud-rate",
+     .type = TF_INT,
+     .def = "115200",
+     .arg = "N",
      .help = "serial speed"},
-    {.name = "timeout", .type = TF_DUR, .def = "20s", .arg = "DURATION",
+    {.name = "timeout",
+     .type = TF_DUR,
+     .def = "20s",
+     .arg = "DURATION",
      .help = "limit for connecting and for each call (500ms, 20s, 1m); "
              "config-set also waits up to this long for the device to "
              "come back after its reboot"},
-    {.name = "rpc-creds", .type = TF_STR, .def = "", .arg = "USER:PASS",
+    {.name = "rpc-creds",
+     .type = TF_STR,
+     .def = "",
+     .arg = "USER:PASS",
      .help = "credentials for Digest authentication: user:pass, or "
              "@FILE holding user:pass"},
-    {.name = "cert-file", .type = TF_STR, .def = "", .arg = "FILE",
+    {.name = "cert-file",
+     .type = TF_STR,
+     .def = "",
+     .arg = "FILE",
      .help = "client certificate (PEM) for TLS to the device; also turns "
              "TLS on; needs --key-file"},
-    {.name = "key-file", .type = TF_STR, .def = "", .arg = "FILE",
+    {.name = "key-file",
+     .type = TF_STR,
+     .def = "",
+     .arg = "FILE",
      .help = "private key (PEM) of --cert-file"},
-    {.name = "ca-cert-file", .type = TF_STR, .def = "", .arg = "FILE",
+    {.name = "ca-cert-file",
+     .type = TF_STR,
+     .def = "",
+     .arg = "FILE",
      .help = "CA certificate(s) to verify the device's certificate with; "
              "without it the device is not verified (a warning says so)"},
-    {.name = "tls-server-name", .type = TF_STR, .def = "", .arg = "NAME",
+    {.name = "tls-server-name",
+     .type = TF_STR,
+     .def = "",
+     .arg = "NAME",
      .help = "name the device's certificate must carry (default: the "
              "host of --port)"},
-    {.name = "rpc-uart-no-delay", .type = TF_BOOL, .def = "false",
+    {.name = "rpc-uart-no-delay",
+     .type = TF_BOOL,
+     .def = "false",
      .help = "serial: send without the 16-byte/5 ms pacing real UARTs "
              "need at 115200 without flow control"},
-    {.name = "hw-flow-control", .type = TF_BOOL, .def = "false",
+    {.name = "hw-flow-control",
+     .type = TF_BOOL,
+     .def = "false",
      .help = "serial: RTS/CTS flow control (no pacing needed)"},
-    {.name = "level", .type = TF_INT, .def = "-1", .arg = "N",
+    {.name = "level",
+     .type = TF_INT,
+     .def = "-1",
+     .arg = "N",
      .help = "configuration level to read or write; -1 is the running "
              "configuration"},
-    {.name = "no-reboot", .type = TF_BOOL, .def = "false",
+    {.name = "no-reboot",
+     .type = TF_BOOL,
+     .def = "false",
      .help = "save but do not reboot"},
-    {.name = "no-save", .type = TF_BOOL, .def = "false",
+    {.name = "no-save",
+     .type = TF_BOOL,
+     .def = "false",
      .help = "change the running configuration only: neither save nor "
              "reboot"},
-    {.name = "try-once", .type = TF_BOOL, .def = "false",
+    {.name = "try-once",
+     .type = TF_BOOL,
+     .def = "false",
      .help = "the new configuration holds for one boot only"},
-    {.name = "chunk-size", .type = TF_INT, .def = "512", .arg = "BYTES",
+    {.name = "chunk-size",
+     .type = TF_INT,
+     .def = "512",
+     .arg = "BYTES",
      .help = "bytes per FS.Put / FS.Get call"},
-    {.name = "fs-op-attempts", .type = TF_INT, .def = "3", .arg = "N",
+    {.name = "fs-op-attempts",
+     .type = TF_INT,
+     .def = "3",
+     .arg = "N",
      .help = "tries per chunk when the connection fails"},
-    {.name = "long", .shorthand = 'l', .type = TF_BOOL, .def = "false",
+    {.name = "long",
+     .shorthand = 'l',
+     .type = TF_BOOL,
+     .def = "false",
      .help = "with sizes"},
-    {.name = "full", .type = TF_BOOL, .def = "false",
+    {.name = "full",
+     .type = TF_BOOL,
+     .def = "false",
      .help = "also show the hidden flags"},
-    {.name = "help", .shorthand = 'h', .type = TF_BOOL, .def = "false",
+    {.name = "help",
+     .shorthand = 'h',
+     .type = TF_BOOL,
+     .def = "false",
      .help = "show help (of the command, if one is given)"},
-    {.name = "verbose", .shorthand = 'v', .type = TF_BOOL, .def = "false",
-     .hidden = true, .help = "debug log of mos to stderr"},
-    {.name = "enable-extended", .shorthand = 'X', .type = TF_BOOL,
-     .def = "false", .hidden = true,
+    {.name = "verbose",
+     .shorthand = 'v',
+     .type = TF_BOOL,
+     .def = "false",
+     .hidden = true,
+     .help = "debug log of mos to stderr"},
+    {.name = "enable-extended",
+     .shorthand = 'X',
+     .type = TF_BOOL,
+     .def = "false",
+     .hidden = true,
      .help = "accepted and ignored (Mongoose OS mos compatibility)"},
 };
 
 /* Flags of every command that talks to a device. */
-static const char *const conn_flags[] = {
-    "port",      "baud-rate",       "timeout",           "rpc-creds",
-    "cert-file", "key-file",        "ca-cert-file",      "tls-server-name",
-    "rpc-uart-no-delay", "hw-flow-control", NULL};
+static const char *const conn_flags[] = {"port",
+                                         "baud-rate",
+                                         "timeout",
+                                         "rpc-creds",
+                                         "cert-file",
+                                         "key-file",
+                                         "ca-cert-file",
+                                         "tls-server-name",
+                                         "rpc-uart-no-delay",
+                                         "hw-flow-control",
+                                         NULL};
 
 struct tool_cmd {
   const char *name;
   tool_cmd_fn *fn;
-  const char *usage;   /* arguments, after "mos <name>" */
-  const char *summary; /* one line for the command list */
-  const char *desc;    /* the longer text of "mos help <name>" */
-  const char *args;    /* "<arg>\tmeaning" lines, or NULL */
+  const char *usage;        /* arguments, after "mos <name>" */
+  const char *summary;      /* one line for the command list */
+  const char *desc;         /* the longer text of "mos help <name>" */
+  const char *args;         /* "<arg>\tmeaning" lines, or NULL */
   const char *const *flags; /* its own flags, NULL-terminated */
   bool conn;                /* also takes conn_flags */
   const char *examples;     /* lines, or NULL */
@@ -143,8 +208,8 @@ static const struct tool_cmd cmds[] = {
      "Joins a WiFi network: the same as \"mos config-set "
      "wifi.ap.enable=false wifi.sta.enable=true wifi.sta.ssid=<SSID> "
      "wifi.sta.pass=<PASSWORD>\", with the same output and checks.",
-     "<SSID>\tthe network name\n<PASSWORD>\tits password",
-     config_flags, true, "mos wifi WIFI_NET WIFI_PASS"},
+     "<SSID>\tthe network name\n<PASSWORD>\tits password", config_flags, true,
+     "mos wifi WIFI_NET WIFI_PASS"},
     {"put", cmd_put, "<hostfile> [<devfile>]", "upload a file to the device",
      "Uploads <hostfile> in --chunk-size pieces (FS.Put).  A file of more "
      "than one chunk is written to <devfile>.part~ and renamed at the "
@@ -159,8 +224,7 @@ static const struct tool_cmd cmds[] = {
      "Reads <devfile> from the device in --chunk-size pieces (FS.Get) and "
      "writes its bytes to stdout.",
      "<devfile>\tthe file on the device",
-     (const char *const[]){"chunk-size", NULL}, true,
-     "mos get conf9.json"},
+     (const char *const[]){"chunk-size", NULL}, true, "mos get conf9.json"},
     {"ls", cmd_ls, "[-l] [<path>]", "list files on the device",
      "Lists the files on the device (FS.List, or FS.ListExt with -l), "
      "sorted by name, one per line.",
@@ -169,14 +233,14 @@ static const struct tool_cmd cmds[] = {
     {"rm", cmd_rm, "<devfile>", "delete a file on the device",
      "Deletes <devfile> on the device (FS.Remove).  Prints nothing on "
      "success.",
-     "<devfile>\tthe file on the device",
-     (const char *const[]){NULL}, true, "mos rm old-cert.pem"},
+     "<devfile>\tthe file on the device", (const char *const[]){NULL}, true,
+     "mos rm old-cert.pem"},
     {"help", cmd_help, "[<command>]", "show help",
      "Without <command>: the commands and all flags.  With <command>: "
      "what it does, its arguments and the flags it takes (the same as "
      "\"mos <command> --help\").",
-     "<command>\ta command name", (const char *const[]){"full", NULL},
-     false, "mos help config-set"},
+     "<command>\ta command name", (const char *const[]){"full", NULL}, false,
+     "mos help config-set"},
     {"version", cmd_version, "", "show version",
      "Prints the version and build id of mos on stdout.", NULL,
      (const char *const[]){NULL}, false, NULL},
@@ -187,7 +251,8 @@ static const struct tool_cmd cmds[] = {
 
 struct tool_flag *tool_flag(const char *name) {
   for (size_t i = 0; i < NFLAGS; i++) {
-    if (strcmp(flags[i].name, name) == 0) return &flags[i];
+    if (strcmp(flags[i].name, name) == 0)
+      return &flags[i];
   }
   return NULL;
 }
@@ -219,7 +284,8 @@ int tool_fail(const char *fmt, ...) {
 const char *tool_strdup(const char *s) {
   size_t n = strlen(s) + 1;
   char *p = moss_alloc(MOSS_SUB_APP, n);
-  if (p == NULL) return "";
+  if (p == NULL)
+    return "";
   memcpy(p, s, n);
   return p; /* lives until exit, like the other flag values */
 }
@@ -229,24 +295,34 @@ long long tool_parse_duration(const char *s) {
    * A bare number is taken as seconds for convenience. */
   double total = 0;
   const char *p = s;
-  if (*p == '\0') return -1;
+  if (*p == '\0')
+    return -1;
   while (*p) {
     char *end;
     double v = strtod(p, &end);
-    if (end == p) return -1;
+    if (end == p)
+      return -1;
     p = end;
     double mul;
-    if (strncmp(p, "ms", 2) == 0) mul = 1, p += 2;
-    else if (strncmp(p, "us", 2) == 0) mul = 0.001, p += 2;
-    else if (strncmp(p, "ns", 2) == 0) mul = 0.000001, p += 2;
-    else if (*p == 's') mul = 1000, p++;
-    else if (*p == 'm') mul = 60000, p++;
-    else if (*p == 'h') mul = 3600000, p++;
-    else if (*p == '\0' && p == end) mul = 1000;
-    else return -1;
+    if (strncmp(p, "ms", 2) == 0)
+      mul = 1, p += 2;
+    else if (strncmp(p, "us", 2) == 0)
+      mul = 0.001, p += 2;
+    else if (strncmp(p, "ns", 2) == 0)
+      mul = 0.000001, p += 2;
+    else if (*p == 's')
+      mul = 1000, p++;
+    else if (*p == 'm')
+      mul = 60000, p++;
+    else if (*p == 'h')
+      mul = 3600000, p++;
+    else if (*p == '\0' && p == end)
+      mul = 1000;
+    else
+      return -1;
     total += v * mul;
   }
-  return total < 0 ? -1 : (long long) total;
+  return total < 0 ? -1 : (long long)total;
 }
 
 static int set_flag(struct tool_flag *f, const char *val, const char *from) {
@@ -261,8 +337,8 @@ static int set_flag(struct tool_flag *f, const char *val, const char *from) {
       } else if (strcmp(val, "false") == 0 || strcmp(val, "0") == 0) {
         f->ival = 0;
       } else {
-        fprintf(stderr, "invalid boolean value \"%s\" for %s--%s\n", val,
-                from, f->name);
+        fprintf(stderr, "invalid boolean value \"%s\" for %s--%s\n", val, from,
+                f->name);
         return -1;
       }
       return 0;
@@ -290,7 +366,8 @@ static int set_flag(struct tool_flag *f, const char *val, const char *from) {
 
 static struct tool_flag *find_short(char c) {
   for (size_t i = 0; i < NFLAGS; i++) {
-    if (flags[i].shorthand == c) return &flags[i];
+    if (flags[i].shorthand == c)
+      return &flags[i];
   }
   return NULL;
 }
@@ -300,16 +377,21 @@ static struct tool_flag *find_short(char c) {
 static int distance(const char *a, const char *b) {
   enum { MAXL = 40 };
   size_t la = strlen(a), lb = strlen(b);
-  if (la >= MAXL || lb >= MAXL) return 9;
+  if (la >= MAXL || lb >= MAXL)
+    return 9;
   int d[MAXL][MAXL];
-  for (size_t i = 0; i <= la; i++) d[i][0] = (int) i;
-  for (size_t j = 0; j <= lb; j++) d[0][j] = (int) j;
+  for (size_t i = 0; i <= la; i++)
+    d[i][0] = (int)i;
+  for (size_t j = 0; j <= lb; j++)
+    d[0][j] = (int)j;
   for (size_t i = 1; i <= la; i++) {
     for (size_t j = 1; j <= lb; j++) {
       int cost = a[i - 1] != b[j - 1];
       int v = d[i - 1][j] + 1;
-      if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
-      if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+      if (d[i][j - 1] + 1 < v)
+        v = d[i][j - 1] + 1;
+      if (d[i - 1][j - 1] + cost < v)
+        v = d[i - 1][j - 1] + cost;
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
           d[i - 2][j - 2] + 1 < v)
         v = d[i - 2][j - 2] + 1;
@@ -323,14 +405,13 @@ static int distance(const char *a, const char *b) {
  * two edits, and fewer than half of what was typed) or if typed starts
  * exactly one candidate; NULL otherwise.  Candidates come from next(i)
  * for i = 0.. until it returns NULL. */
-static const char *nearest(const char *typed,
-                           const char *(*next)(size_t i)) {
+static const char *nearest(const char *typed, const char *(*next)(size_t i)) {
   const char *best = NULL, *prefixed = NULL, *c;
   int bestd = 3, nprefixed = 0;
   size_t tl = strlen(typed);
   for (size_t i = 0; (c = next(i)) != NULL; i++) {
     int dist = distance(typed, c);
-    if (dist < bestd && (size_t) dist * 2 < tl) {
+    if (dist < bestd && (size_t)dist * 2 < tl) {
       bestd = dist;
       best = c;
     }
@@ -339,7 +420,8 @@ static const char *nearest(const char *typed,
       nprefixed++;
     }
   }
-  if (best == NULL && nprefixed == 1) best = prefixed;
+  if (best == NULL && nprefixed == 1)
+    best = prefixed;
   return best;
 }
 
@@ -348,7 +430,8 @@ static const char *cmd_name_at(size_t i) {
 }
 
 static const char *flag_name_at(size_t i) {
-  while (i < NFLAGS && flags[i].hidden) i++;
+  while (i < NFLAGS && flags[i].hidden)
+    i++;
   return i < NFLAGS ? flags[i].name : NULL;
 }
 
@@ -357,7 +440,7 @@ static void unknown_flag(const char *a) {
   const char *n = a[0] == '-' && a[1] == '-' ? a + 2 : NULL;
   const char *hint = NULL;
   if (n != NULL) {
-    snprintf(name, sizeof(name), "%.*s", (int) strcspn(n, "="), n);
+    snprintf(name, sizeof(name), "%.*s", (int)strcspn(n, "="), n);
     hint = nearest(name, flag_name_at);
   }
   if (hint != NULL)
@@ -396,20 +479,25 @@ static int parse_args(int argc, char **argv) {
     char *val = NULL;
     char name[64];
     if (a[1] != '-') {
-      if (a[2] != '\0' && a[2] != '=') goto unknown;
+      if (a[2] != '\0' && a[2] != '=')
+        goto unknown;
       f = find_short(a[1]);
-      if (a[2] == '=') val = a + 3;
+      if (a[2] == '=')
+        val = a + 3;
     } else {
       const char *n = a + 2;
       const char *eq = strchr(n, '=');
-      size_t len = eq ? (size_t) (eq - n) : strlen(n);
-      if (len >= sizeof(name)) goto unknown;
+      size_t len = eq ? (size_t)(eq - n) : strlen(n);
+      if (len >= sizeof(name))
+        goto unknown;
       memcpy(name, n, len);
       name[len] = '\0';
       f = tool_flag(name);
-      if (eq) val = (char *) eq + 1;
+      if (eq)
+        val = (char *)eq + 1;
     }
-    if (f == NULL) goto unknown;
+    if (f == NULL)
+      goto unknown;
     if (val == NULL) {
       if (f->type == TF_BOOL) {
         val = "true";
@@ -420,7 +508,8 @@ static int parse_args(int argc, char **argv) {
         return -1;
       }
     }
-    if (set_flag(f, val, "") != 0) return -1;
+    if (set_flag(f, val, "") != 0)
+      return -1;
     continue;
   unknown:
     unknown_flag(a);
@@ -432,7 +521,8 @@ static int parse_args(int argc, char **argv) {
 static int apply_env_and_defaults(void) {
   for (size_t i = 0; i < NFLAGS; i++) {
     struct tool_flag *f = &flags[i];
-    if (f->set) continue;
+    if (f->set)
+      continue;
     if (strcmp(f->name, "help") == 0) { /* never from the environment */
       set_flag(f, f->def, "");
       f->set = false;
@@ -441,14 +531,16 @@ static int apply_env_and_defaults(void) {
     char env[80] = "MOS_";
     size_t k = 4;
     for (const char *p = f->name; *p && k + 1 < sizeof(env); p++)
-      env[k++] = *p == '-' ? '_' : (char) toupper((unsigned char) *p);
+      env[k++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
     env[k] = '\0';
     const char *v = getenv(env);
     if (v != NULL && *v != '\0') {
-      if (set_flag(f, v, "$" /* env */) != 0) return -1;
+      if (set_flag(f, v, "$" /* env */) != 0)
+        return -1;
       continue;
     }
-    if (set_flag(f, f->def, "") != 0) return -1;
+    if (set_flag(f, f->def, "") != 0)
+      return -1;
     f->set = false;
   }
   return 0;
@@ -463,7 +555,7 @@ static void wrap(const char *text, int col, int indent) {
       p++;
       continue;
     }
-    int wl = (int) strcspn(p, " ");
+    int wl = (int)strcspn(p, " ");
     if (!fresh && col + 1 + wl > 79) {
       printf("\n%*s", indent, "");
       col = indent;
@@ -501,8 +593,8 @@ static void print_flag(const struct tool_flag *f, const char *also) {
     n = snprintf(left, sizeof(left), "  -%c, --%s", f->shorthand, f->name);
   else
     n = snprintf(left, sizeof(left), "  --%s", f->name);
-  if (f->arg != NULL && n > 0 && (size_t) n < sizeof(left))
-    n += snprintf(left + n, sizeof(left) - (size_t) n, " %s", f->arg);
+  if (f->arg != NULL && n > 0 && (size_t)n < sizeof(left))
+    n += snprintf(left + n, sizeof(left) - (size_t)n, " %s", f->arg);
   bool show_def = f->type != TF_BOOL && f->def[0] != '\0';
   snprintf(text, sizeof(text), "%s%s%s%s%s%s", also ? also : "",
            also ? ": " : "", f->help, show_def ? " (default " : "",
@@ -514,7 +606,8 @@ static void print_flag(const struct tool_flag *f, const char *also) {
 
 static bool in_list(const char *const *list, const char *name) {
   for (; list != NULL && *list != NULL; list++) {
-    if (strcmp(*list, name) == 0) return true;
+    if (strcmp(*list, name) == 0)
+      return true;
   }
   return false;
 }
@@ -525,16 +618,19 @@ static void users_of(const char *name, char *out, size_t sz) {
   size_t o = 0;
   out[0] = '\0';
   for (size_t i = 0; i < NCMDS && o < sz; i++) {
-    if (!in_list(cmds[i].flags, name)) continue;
+    if (!in_list(cmds[i].flags, name))
+      continue;
     int n = snprintf(out + o, sz - o, "%s%s", o ? ", " : "", cmds[i].name);
-    if (n < 0) break;
-    o += (size_t) n;
+    if (n < 0)
+      break;
+    o += (size_t)n;
   }
 }
 
 static void print_general_help(bool full) {
-  printf("The moss command line tool.\n\nUsage:\n"
-         "  mos [flags] <command> [args...] [flags]\n\nCommands:\n");
+  printf(
+      "The moss command line tool.\n\nUsage:\n"
+      "  mos [flags] <command> [args...] [flags]\n\nCommands:\n");
   for (size_t i = 0; i < NCMDS; i++) {
     char left[64];
     snprintf(left, sizeof(left), "%s %s", cmds[i].name, cmds[i].usage);
@@ -547,39 +643,44 @@ static void print_general_help(bool full) {
   for (size_t i = 0; i < NFLAGS; i++) {
     const struct tool_flag *f = &flags[i];
     char users[128];
-    if (in_list(conn_flags, f->name) || (f->hidden && !full)) continue;
+    if (in_list(conn_flags, f->name) || (f->hidden && !full))
+      continue;
     users_of(f->name, users, sizeof(users));
     print_flag(f, users[0] ? users : NULL);
   }
-  printf("\nEvery flag can also be set as MOS_<NAME> in the environment "
-         "(MOS_PORT,\nMOS_RPC_CREDS, ...); the command line wins.\n"
-         "Run \"mos help <command>\" or \"mos <command> --help\" for what "
-         "a command does.\n");
-  if (!full) printf("Run \"mos help --full\" to also see the hidden flags.\n");
+  printf(
+      "\nEvery flag can also be set as MOS_<NAME> in the environment "
+      "(MOS_PORT,\nMOS_RPC_CREDS, ...); the command line wins.\n"
+      "Run \"mos help <command>\" or \"mos <command> --help\" for what "
+      "a command does.\n");
+  if (!full)
+    printf("Run \"mos help --full\" to also see the hidden flags.\n");
 }
 
 static void print_cmd_help(const struct tool_cmd *c) {
   bool own = c->flags[0] != NULL;
-  printf("Usage: mos %s%s%s%s\n\n", c->name, c->usage[0] ? " " : "",
-         c->usage, own || c->conn ? " [flags]" : "");
+  printf("Usage: mos %s%s%s%s\n\n", c->name, c->usage[0] ? " " : "", c->usage,
+         own || c->conn ? " [flags]" : "");
   wrap(c->desc, 0, 0);
   if (c->args != NULL) {
     printf("\nArguments:\n");
     for (const char *p = c->args; *p != '\0';) {
       size_t ll = strcspn(p, "\n");
       const char *tab = memchr(p, '\t', ll);
-      int nl = tab ? (int) (tab - p) : (int) ll;
+      int nl = tab ? (int)(tab - p) : (int)ll;
       char text[300];
-      snprintf(text, sizeof(text), "%.*s",
-               tab ? (int) (ll - (size_t) nl - 1) : 0, tab ? tab + 1 : "");
+      snprintf(text, sizeof(text), "%.*s", tab ? (int)(ll - (size_t)nl - 1) : 0,
+               tab ? tab + 1 : "");
       printf("  %.*s", nl, p);
       to_help_col(nl + 2);
       wrap(text, HELP_COL, HELP_COL);
       p += ll;
-      if (*p == '\n') p++;
+      if (*p == '\n')
+        p++;
     }
   }
-  if (own) printf("\nFlags:\n");
+  if (own)
+    printf("\nFlags:\n");
   for (size_t i = 0; c->flags[i] != NULL; i++)
     print_flag(tool_flag(c->flags[i]), NULL);
   if (c->conn) {
@@ -591,35 +692,39 @@ static void print_cmd_help(const struct tool_cmd *c) {
     printf("\nExamples:\n");
     for (const char *p = c->examples; *p != '\0';) {
       size_t ll = strcspn(p, "\n");
-      printf("  %.*s\n", (int) ll, p);
+      printf("  %.*s\n", (int)ll, p);
       p += ll;
-      if (*p == '\n') p++;
+      if (*p == '\n')
+        p++;
     }
   }
 }
 
 static const struct tool_cmd *find_cmd(const char *name) {
   for (size_t i = 0; i < NCMDS; i++) {
-    if (strcmp(cmds[i].name, name) == 0) return &cmds[i];
+    if (strcmp(cmds[i].name, name) == 0)
+      return &cmds[i];
   }
   return NULL;
 }
 
 static int cmd_help(int argc, char **argv) {
-  if (argc > 1) return tool_fail("extra arguments");
+  if (argc > 1)
+    return tool_fail("extra arguments");
   if (argc == 0) {
     print_general_help(tool_bool("full"));
     return 0;
   }
   const struct tool_cmd *c = find_cmd(argv[0]);
-  if (c == NULL) return unknown_command(argv[0]);
+  if (c == NULL)
+    return unknown_command(argv[0]);
   print_cmd_help(c);
   return 0;
 }
 
 static int cmd_version(int argc, char **argv) {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   printf("moss command line tool\nVersion: %s\nBuild ID: %s\n", TOOL_VERSION,
          MOS_BUILD_ID);
   return 0;
@@ -635,13 +740,15 @@ int main(int argc, char **argv) {
     fprintf(stderr, "Run \"mos help\" for usage.\n");
     return 1;
   }
-  if (tool_bool("verbose")) moss_log_set_level(MOSS_LL_DEBUG);
+  if (tool_bool("verbose"))
+    moss_log_set_level(MOSS_LL_DEBUG);
   if (npos == 0) {
     print_general_help(tool_bool("full"));
     return 0;
   }
   const struct tool_cmd *c = find_cmd(argv[0]);
-  if (c == NULL) return unknown_command(argv[0]);
+  if (c == NULL)
+    return unknown_command(argv[0]);
   tool_cmd_name = c->name;
   if (tool_bool("help")) {
     /* "mos help --help" is the help of help, as for any command. */

@@ -16,12 +16,12 @@
 enum tool_flag_type { TF_BOOL, TF_STR, TF_INT, TF_DUR };
 
 struct tool_flag {
-  const char *name;  /* long name without "--" */
-  char shorthand;    /* 0 or a single-letter alias (-X, -l) */
+  const char *name; /* long name without "--" */
+  char shorthand;   /* 0 or a single-letter alias (-X, -l) */
   enum tool_flag_type type;
-  const char *def;   /* default as text */
-  bool hidden;       /* shown only by help --full */
-  const char *arg;   /* name of the value in help ("FILE"); NULL: bool */
+  const char *def; /* default as text */
+  bool hidden;     /* shown only by help --full */
+  const char *arg; /* name of the value in help ("FILE"); NULL: bool */
   const char *help;
   /* parsed value */
   const char *sval;
@@ -63,8 +63,7 @@ int tool_call_or_fail(struct tool_conn *c, const char *method,
  * error.message is `message` by adding "auth" to frame; returns 0 done,
  * 1 not a Digest challenge, -1 error (err set, e.g. no --rpc-creds).
  * tool_auth_header: the Authorization value answering an HTTP 401. */
-int tool_auth_frame(const char *message, cJSON *frame, char *err,
-                    size_t errsz);
+int tool_auth_frame(const char *message, cJSON *frame, char *err, size_t errsz);
 /* err = "authentication failed for user '<user>'", the user of
  * --rpc-creds: the device refused our answer to its challenge. */
 void tool_auth_failed(char *err, size_t errsz);

@@ -24,6 +24,8 @@
 
 #include "moss/alloc.h"
 #include "moss/buf.h"
+#include "moss/err.h"
+#include "moss/port_registry.h"
 #include "moss/rpc_uart.h"
 #include "moss/util.h"
 #include "tool.h"
@@ -52,24 +54,16 @@ struct tool_conn {
 static long long now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- port registry (mossd writes it, mos auto reads it) ---------------- */
 
-int tool_registry_dir(char *out, size_t sz) {
-  const char *xdg = getenv("XDG_RUNTIME_DIR");
-  if (xdg != NULL && *xdg != '\0')
-    return snprintf(out, sz, "%s/moss/ports", xdg) < (int) sz ? 0 : -1;
-  const char *tmp = getenv("TMPDIR");
-  return snprintf(out, sz, "%s/moss-%u/ports", tmp && *tmp ? tmp : "/tmp",
-                  (unsigned) getuid()) < (int) sz ? 0 : -1;
-}
-
 /* Newest live registered UART; 0 if found. */
 static int find_auto_port(char *out, size_t sz) {
   char dir[512];
-  if (tool_registry_dir(dir, sizeof(dir)) != 0) return -1;
+  if (moss_port_registry_dir(dir, sizeof(dir), false) != MOSS_OK)
+    return -1;
   DIR *d = opendir(dir);
   time_t best = 0;
   int found = -1;
@@ -77,17 +71,19 @@ static int find_auto_port(char *out, size_t sz) {
   while (d != NULL && (de = readdir(d)) != NULL) {
     char *end;
     long pid = strtol(de->d_name, &end, 10);
-    if (*end != '\0' || pid <= 0) continue;
+    if (*end != '\0' || pid <= 0)
+      continue;
     char p[1024];
     snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-    if (kill((pid_t) pid, 0) != 0 && errno == ESRCH) {
+    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
       unlink(p); /* stale entry of a dead mossd */
       continue;
     }
     struct stat sb;
     FILE *f = fopen(p, "r");
     if (f == NULL || fstat(fileno(f), &sb) != 0) {
-      if (f) fclose(f);
+      if (f)
+        fclose(f);
       continue;
     }
     char line[600];
@@ -101,8 +97,10 @@ static int find_auto_port(char *out, size_t sz) {
     }
     fclose(f);
   }
-  if (d) closedir(d);
-  if (found == 0) return 0;
+  if (d)
+    closedir(d);
+  if (found == 0)
+    return 0;
   /* Then real serial devices. */
   static const char *const devs[] = {"/dev/ttyUSB0", "/dev/ttyUSB1",
                                      "/dev/ttyACM0", "/dev/ttyACM1"};
@@ -118,20 +116,23 @@ static int find_auto_port(char *out, size_t sz) {
 /* ---- low-level I/O ------------------------------------------------------ */
 
 int tool_write_all(int fd, const void *buf, size_t len, long long deadline) {
-  if (tool_tls_active(fd)) return tool_tls_write_all(fd, buf, len, deadline);
+  if (tool_tls_active(fd))
+    return tool_tls_write_all(fd, buf, len, deadline);
   const uint8_t *p = buf;
   while (len > 0) {
     ssize_t n = write(fd, p, len);
     if (n > 0) {
       p += n;
-      len -= (size_t) n;
+      len -= (size_t)n;
       continue;
     }
-    if (n < 0 && errno != EAGAIN && errno != EINTR) return -1;
+    if (n < 0 && errno != EAGAIN && errno != EINTR)
+      return -1;
     struct pollfd pfd = {fd, POLLOUT, 0};
     long long left = deadline - now_ms();
-    if (left <= 0) return -2;
-    poll(&pfd, 1, (int) left);
+    if (left <= 0)
+      return -2;
+    poll(&pfd, 1, (int)left);
   }
   return 0;
 }
@@ -139,20 +140,28 @@ int tool_write_all(int fd, const void *buf, size_t len, long long deadline) {
 /* Reads what is available into b, waiting until deadline. 0 ok, -1 error or
  * EOF, -2 timeout. */
 int tool_read_some(int fd, struct moss_buf *b, long long deadline) {
-  if (tool_tls_active(fd)) return tool_tls_read_some(fd, b, deadline);
+  if (tool_tls_active(fd))
+    return tool_tls_read_some(fd, b, deadline);
   for (;;) {
     long long left = deadline - now_ms();
-    if (left <= 0) return -2;
+    if (left <= 0)
+      return -2;
     struct pollfd pfd = {fd, POLLIN, 0};
-    int pr = poll(&pfd, 1, (int) (left > 100 ? 100 : left));
-    if (pr < 0 && errno != EINTR) return -1;
-    if (pr <= 0) continue;
+    int pr = poll(&pfd, 1, (int)(left > 100 ? 100 : left));
+    if (pr < 0 && errno != EINTR)
+      return -1;
+    if (pr <= 0)
+      continue;
     uint8_t tmp[4096];
     ssize_t n = read(fd, tmp, sizeof(tmp));
-    if (n > 0) return moss_buf_append(b, tmp, (size_t) n) == 0 ? 0 : -1;
-    if (n == 0) return -1;
-    if (errno == EIO) return -1; /* PTY master gone */
-    if (errno != EAGAIN && errno != EINTR) return -1;
+    if (n > 0)
+      return moss_buf_append(b, tmp, (size_t)n) == 0 ? 0 : -1;
+    if (n == 0)
+      return -1;
+    if (errno == EIO)
+      return -1; /* PTY master gone */
+    if (errno != EAGAIN && errno != EINTR)
+      return -1;
   }
 }
 
@@ -171,17 +180,20 @@ int tool_tcp_connect(const char *host, const char *port, long long deadline,
   for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
     fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                 ai->ai_protocol);
-    if (fd < 0) continue;
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
+    if (fd < 0)
+      continue;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+      break;
     if (errno == EINPROGRESS) {
       struct pollfd pfd = {fd, POLLOUT, 0};
       long long left = deadline - now_ms();
       int soerr = ETIMEDOUT;
-      if (left > 0 && poll(&pfd, 1, (int) left) == 1) {
+      if (left > 0 && poll(&pfd, 1, (int)left) == 1) {
         socklen_t sl = sizeof(soerr);
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
       }
-      if (soerr == 0) break;
+      if (soerr == 0)
+        break;
       errno = soerr;
     }
     close(fd);
@@ -198,13 +210,14 @@ int tool_tcp_connect(const char *host, const char *port, long long deadline,
   return fd;
 }
 
-/* ---- URL parsing ---------------------------------------------------------- */
+/* ---- URL parsing ----------------------------------------------------------
+ */
 
 static int parse_url(struct tool_conn *c, const char *url, const char *defport,
                      char *err, size_t errsz) {
   const char *p = strstr(url, "://") + 3;
   const char *slash = strchr(p, '/');
-  size_t hl = slash ? (size_t) (slash - p) : strlen(p);
+  size_t hl = slash ? (size_t)(slash - p) : strlen(p);
   char hp[sizeof(c->host)];
   if (hl == 0 || hl >= sizeof(hp)) {
     snprintf(err, errsz, "invalid port %s", url);
@@ -224,7 +237,8 @@ static int parse_url(struct tool_conn *c, const char *url, const char *defport,
     snprintf(c->host, sizeof(c->host), "%s", hp + 1);
     colon = rb[1] == ':' ? rb + 1 : NULL;
   } else {
-    if (colon) *colon = '\0';
+    if (colon)
+      *colon = '\0';
     snprintf(c->host, sizeof(c->host), "%s", hp);
   }
   snprintf(c->port, sizeof(c->port), "%s", colon ? colon + 1 : defport);
@@ -234,7 +248,8 @@ static int parse_url(struct tool_conn *c, const char *url, const char *defport,
 static int serial_init(struct tool_conn *c) {
   size_t sz = MOSS_RPC_UART_BUF_SIZE(SERIAL_MAX_FRAME);
   c->decbuf = moss_alloc(MOSS_SUB_APP, sz);
-  if (c->decbuf == NULL) return -1;
+  if (c->decbuf == NULL)
+    return -1;
   moss_rpc_uart_dec_init(&c->dec, c->decbuf, sz);
   return 0;
 }
@@ -254,7 +269,8 @@ static speed_t baud_constant(long long baud) {
              {57600, B57600},   {115200, B115200}, {230400, B230400},
              {460800, B460800}, {921600, B921600}};
   for (size_t i = 0; i < MOSS_ARRAY_SIZE(tab); i++) {
-    if (tab[i].baud == baud) return tab[i].sp;
+    if (tab[i].baud == baud)
+      return tab[i].sp;
   }
   return 0;
 }
@@ -282,7 +298,7 @@ static int open_serial(struct tool_conn *c, const char *path, char *err,
     if (tool_bool("hw-flow-control"))
       t.c_cflag |= CRTSCTS;
     else
-      t.c_cflag &= ~(tcflag_t) CRTSCTS;
+      t.c_cflag &= ~(tcflag_t)CRTSCTS;
     tcsetattr(c->fd, TCSANOW, &t);
   }
   return 0;
@@ -307,7 +323,7 @@ struct tool_conn *tool_connect(char *err, size_t errsz) {
     return NULL;
   }
   c->fd = -1;
-  c->id = (unsigned) (now_ms() % 1000000) * 1000 + (unsigned) getpid() % 1000;
+  c->id = (unsigned)(now_ms() % 1000000) * 1000 + (unsigned)getpid() % 1000;
   moss_buf_init(&c->rx, MOSS_SUB_APP, 1 << 22);
   snprintf(c->display, sizeof(c->display), "%s", port);
   long long deadline = now_ms() + tool_int("timeout");
@@ -334,7 +350,8 @@ struct tool_conn *tool_connect(char *err, size_t errsz) {
   } else if (strncmp(port, "tcp://", 6) == 0) {
     c->kind = CK_TCP;
     rc = serial_init(c);
-    if (rc == 0) rc = parse_url(c, port, "23", err, errsz);
+    if (rc == 0)
+      rc = parse_url(c, port, "23", err, errsz);
     if (rc == 0) {
       c->fd = tool_tcp_connect(c->host, c->port, deadline, err, errsz);
       rc = c->fd < 0 ? -1 : 0;
@@ -346,8 +363,9 @@ struct tool_conn *tool_connect(char *err, size_t errsz) {
   } else {
     c->kind = CK_SERIAL;
     rc = serial_init(c);
-    if (rc == 0) rc = open_serial(c, strncmp(port, "serial://", 9) == 0 ? port + 9 : port,
-                     err, errsz);
+    if (rc == 0)
+      rc = open_serial(c, strncmp(port, "serial://", 9) == 0 ? port + 9 : port,
+                       err, errsz);
   }
   if (rc != 0) {
     tool_disconnect(c);
@@ -357,9 +375,11 @@ struct tool_conn *tool_connect(char *err, size_t errsz) {
 }
 
 void tool_disconnect(struct tool_conn *c) {
-  if (c == NULL) return;
+  if (c == NULL)
+    return;
   if (c->fd >= 0) {
-    if (c->kind == CK_WS) tool_ws_close(c->fd);
+    if (c->kind == CK_WS)
+      tool_ws_close(c->fd);
     tool_tls_close(c->fd);
     close(c->fd);
   }
@@ -388,15 +408,15 @@ static int take_reply(cJSON *fr, unsigned id, cJSON **result, int *code,
                       char *err, size_t errsz) {
   cJSON *jid = cJSON_GetObjectItemCaseSensitive(fr, "id");
   bool anon_error = jid == NULL && cJSON_GetObjectItem(fr, "error") != NULL;
-  if (!anon_error &&
-      (!cJSON_IsNumber(jid) || (unsigned) jid->valuedouble != id))
+  if (!anon_error && (!cJSON_IsNumber(jid) || (unsigned)jid->valuedouble != id))
     return 2;
-  if (cJSON_GetObjectItemCaseSensitive(fr, "method") != NULL) return 2;
+  if (cJSON_GetObjectItemCaseSensitive(fr, "method") != NULL)
+    return 2;
   cJSON *e = cJSON_GetObjectItemCaseSensitive(fr, "error");
   if (e != NULL) {
     cJSON *jc = cJSON_GetObjectItemCaseSensitive(e, "code");
     cJSON *jm = cJSON_GetObjectItemCaseSensitive(e, "message");
-    *code = cJSON_IsNumber(jc) ? (int) jc->valuedouble : -1;
+    *code = cJSON_IsNumber(jc) ? (int)jc->valuedouble : -1;
     if (*code != 0) {
       snprintf(err, errsz, "%s", cJSON_IsString(jm) ? jm->valuestring : "");
       return 1;
@@ -415,23 +435,26 @@ static cJSON *serial_next_frame(struct tool_conn *c, bool *eof_echo) {
   while (c->rx.len > 0) {
     struct moss_rpc_uart_ev ev;
     int n = moss_rpc_uart_dec_feed(&c->dec, c->rx.buf, c->rx.len, &ev);
-    if (n <= 0) break;
+    if (n <= 0)
+      break;
     cJSON *j = NULL;
     if (ev.type == MOSS_RPC_UART_EV_FRAME)
       j = cJSON_ParseWithLength(ev.json.buf, ev.json.len);
     else if (ev.type == MOSS_RPC_UART_EV_EOF)
       *eof_echo = true;
-    moss_buf_consume(&c->rx, (size_t) n);
-    if (j != NULL) return j;
+    moss_buf_consume(&c->rx, (size_t)n);
+    if (j != NULL)
+      return j;
   }
   return NULL;
 }
 
-static int serial_handshake(struct tool_conn *c, long long deadline,
-                            char *err, size_t errsz) {
+static int serial_handshake(struct tool_conn *c, long long deadline, char *err,
+                            size_t errsz) {
   static const char hs[] = "\"\"\"\x04\"\"\"\n\n";
   while (now_ms() < deadline) {
-    if (tool_write_all(c->fd, hs, sizeof(hs) - 1, deadline) != 0) break;
+    if (tool_write_all(c->fd, hs, sizeof(hs) - 1, deadline) != 0)
+      break;
     long long until = now_ms() + 200;
     while (now_ms() < until) {
       int rc = tool_read_some(c->fd, &c->rx, until);
@@ -441,7 +464,8 @@ static int serial_handshake(struct tool_conn *c, long long deadline,
       }
       bool echo = false;
       cJSON *j;
-      while ((j = serial_next_frame(c, &echo)) != NULL) cJSON_Delete(j);
+      while ((j = serial_next_frame(c, &echo)) != NULL)
+        cJSON_Delete(j);
       if (echo) {
         c->handshaken = true;
         return 0;
@@ -459,7 +483,7 @@ static int call_serial(struct tool_conn *c, const char *frame, unsigned id,
     return -1;
   char crc[9];
   snprintf(crc, sizeof(crc), "%08x",
-           (unsigned) moss_crc32(0, frame, strlen(frame)));
+           (unsigned)moss_crc32(0, frame, strlen(frame)));
   struct moss_buf out;
   moss_buf_init(&out, MOSS_SUB_APP, strlen(frame) + 64);
   moss_buf_append(&out, "\n\"\"\"", 4);
@@ -475,7 +499,8 @@ static int call_serial(struct tool_conn *c, const char *frame, unsigned id,
   for (size_t o = 0; o < out.len && wr == 0; o += pace ? 16 : out.len) {
     size_t n = pace && out.len - o > 16 ? 16 : out.len - o;
     wr = tool_write_all(c->fd, out.buf + o, n, deadline);
-    if (pace) usleep(5000);
+    if (pace)
+      usleep(5000);
   }
   moss_buf_free(&out);
   if (wr != 0) {
@@ -488,7 +513,8 @@ static int call_serial(struct tool_conn *c, const char *frame, unsigned id,
     while ((fr = serial_next_frame(c, &echo)) != NULL) {
       int rc = take_reply(fr, id, result, code, err, errsz);
       cJSON_Delete(fr);
-      if (rc != 2) return rc;
+      if (rc != 2)
+        return rc;
     }
     int rr = tool_read_some(c->fd, &c->rx, deadline);
     if (rr == -2) {
@@ -518,8 +544,8 @@ static int call_once(struct tool_conn *c, const char *frame, unsigned id,
       rc = tool_ws_call(c->fd, &c->rx, frame, &fr, deadline, err, errsz);
       break;
     case CK_HTTP:
-      rc = tool_http_call(c->host, c->port, c->path, c->tls, frame, &fr,
-                          code, deadline, err, errsz);
+      rc = tool_http_call(c->host, c->port, c->path, c->tls, frame, &fr, code,
+                          deadline, err, errsz);
       break;
   }
   if (fr != NULL) {
@@ -575,7 +601,9 @@ int tool_call_or_fail(struct tool_conn *c, const char *method,
   char err[1024];
   int code = 0;
   int rc = tool_call(c, method, params, result, &code, err, sizeof(err));
-  if (rc == 1) return tool_fail("remote error %d: %s", code, err);
-  if (rc < 0) return tool_fail("%s", err);
+  if (rc == 1)
+    return tool_fail("remote error %d: %s", code, err);
+  if (rc < 0)
+    return tool_fail("%s", err);
   return 0;
 }

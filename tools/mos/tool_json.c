@@ -9,44 +9,62 @@
 
 static void print_str(const char *s) {
   putchar('"');
-  for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     switch (*p) {
-      case '"': fputs("\\\"", stdout); break;
-      case '\\': fputs("\\\\", stdout); break;
-      case '\n': fputs("\\n", stdout); break;
-      case '\r': fputs("\\r", stdout); break;
-      case '\t': fputs("\\t", stdout); break;
-      case '\b': fputs("\\b", stdout); break;
-      case '\f': fputs("\\f", stdout); break;
+      case '"':
+        fputs("\\\"", stdout);
+        break;
+      case '\\':
+        fputs("\\\\", stdout);
+        break;
+      case '\n':
+        fputs("\\n", stdout);
+        break;
+      case '\r':
+        fputs("\\r", stdout);
+        break;
+      case '\t':
+        fputs("\\t", stdout);
+        break;
+      case '\b':
+        fputs("\\b", stdout);
+        break;
+      case '\f':
+        fputs("\\f", stdout);
+        break;
       default:
-        if (*p < 0x20) printf("\\u%04x", *p);
-        else putchar(*p);
+        if (*p < 0x20)
+          printf("\\u%04x", *p);
+        else
+          putchar(*p);
     }
   }
   putchar('"');
 }
 
 static void print_num(double d) {
-  if (isfinite(d) && d == (double) (long long) d && fabs(d) < 1e17) {
-    printf("%lld", (long long) d);
+  if (isfinite(d) && d == (double)(long long)d && fabs(d) < 1e17) {
+    printf("%lld", (long long)d);
     return;
   }
   /* Shortest form that reads back to the same double. */
   char buf[40];
   for (int prec = 1; prec <= 17; prec++) {
     snprintf(buf, sizeof(buf), "%.*g", prec, d);
-    if (strtod(buf, NULL) == d) break;
+    if (strtod(buf, NULL) == d)
+      break;
   }
   fputs(buf, stdout);
 }
 
 static int cmp_keys(const void *a, const void *b) {
-  const cJSON *x = *(const cJSON *const *) a, *y = *(const cJSON *const *) b;
+  const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
   return strcmp(x->string, y->string);
 }
 
 static void indent(int n) {
-  for (int i = 0; i < n; i++) fputs("  ", stdout);
+  for (int i = 0; i < n; i++)
+    fputs("  ", stdout);
 }
 
 static void print_val(const cJSON *j, int depth, bool sort) {
@@ -67,11 +85,14 @@ static void print_val(const cJSON *j, int depth, bool sort) {
       fputs(obj ? "{}" : "[]", stdout);
       return;
     }
-    const cJSON **items = moss_alloc(MOSS_SUB_APP, sizeof(*items) * (size_t) n);
-    if (items == NULL) return;
+    const cJSON **items = moss_alloc(MOSS_SUB_APP, sizeof(*items) * (size_t)n);
+    if (items == NULL)
+      return;
     int k = 0;
-    for (const cJSON *c = j->child; c; c = c->next) items[k++] = c;
-    if (obj && sort) qsort(items, (size_t) n, sizeof(*items), cmp_keys);
+    for (const cJSON *c = j->child; c; c = c->next)
+      items[k++] = c;
+    if (obj && sort)
+      qsort(items, (size_t)n, sizeof(*items), cmp_keys);
     puts(obj ? "{" : "[");
     for (int i = 0; i < n; i++) {
       indent(depth + 1);

@@ -9,9 +9,6 @@
 
 #include "moss/buf.h"
 
-/* Where running mossd instances register their ports. */
-int tool_registry_dir(char *out, size_t sz);
-
 int tool_write_all(int fd, const void *buf, size_t len, long long deadline);
 int tool_read_some(int fd, struct moss_buf *b, long long deadline);
 int tool_tcp_connect(const char *host, const char *port, long long deadline,
@@ -20,12 +17,12 @@ int tool_tcp_connect(const char *host, const char *port, long long deadline,
 /* WebSocket client (tool_ws.c): upgrade on path, then one text message per
  * frame.  rx keeps bytes that arrived after the handshake. */
 int tool_ws_handshake(int fd, const char *host, const char *port,
-                      const char *path, struct moss_buf *rx,
-                      long long deadline, char *err, size_t errsz);
+                      const char *path, struct moss_buf *rx, long long deadline,
+                      char *err, size_t errsz);
 /* Sends frame, waits for a text message that parses as JSON with the same
  * id; *reply gets it (caller deletes).  0 ok, -1 error (err set). */
-int tool_ws_call(int fd, struct moss_buf *rx, const char *frame,
-                 cJSON **reply, long long deadline, char *err, size_t errsz);
+int tool_ws_call(int fd, struct moss_buf *rx, const char *frame, cJSON **reply,
+                 long long deadline, char *err, size_t errsz);
 void tool_ws_close(int fd);
 
 /* HTTP client (tool_http.c): POST the frame to path, one connection per
@@ -43,8 +40,7 @@ bool tool_tls_wanted(const char *port);
 int tool_tls_start(int fd, const char *host, const char *port,
                    long long deadline, char *err, size_t errsz);
 bool tool_tls_active(int fd);
-int tool_tls_write_all(int fd, const void *buf, size_t len,
-                       long long deadline);
+int tool_tls_write_all(int fd, const void *buf, size_t len, long long deadline);
 int tool_tls_read_some(int fd, struct moss_buf *b, long long deadline);
 /* close_notify and free; no-op if fd has no session. */
 void tool_tls_close(int fd);

@@ -28,6 +28,7 @@
 
 #include "moss/alloc.h"
 #include "moss/tls.h"
+#include "tls_mbedtls.h" /* verification texts shared with the device */
 #include "tool.h"
 #include "tool_net.h"
 
@@ -171,8 +172,8 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth,
       issuer = c;
   char subj[200], why[420];
   moss_tls_subject(crt, subj, sizeof(subj));
-  moss_tls_verify_reason(crt, *flags, T.host, tool_str("ca-cert-file"),
-                         issuer, false, why, sizeof(why));
+  moss_tls_verify_reason(crt, *flags, T.host, tool_str("ca-cert-file"), issuer,
+                         false, why, sizeof(why));
   int n = snprintf(T.vmsg, sizeof(T.vmsg), "certificate '%s' (depth %d): %s",
                    subj, depth, why);
   /* The usual cause: the device is reached by an address (or a name)
@@ -193,12 +194,20 @@ static void describe(int r, char *err, size_t errsz) {
     int a = T.ssl.in_msg != NULL ? T.ssl.in_msg[1] : 0;
     char an[40];
     snprintf(an, sizeof(an), "%d", a);
-    static const struct { int a; const char *n; } names[] = {
-        {40, "handshake_failure"}, {42, "bad_certificate"},
-        {43, "unsupported_certificate"}, {44, "certificate_revoked"},
-        {45, "certificate_expired"}, {46, "certificate_unknown"},
-        {48, "unknown_ca"}, {49, "access_denied"}, {116, "certificate_required"},
-        {70, "protocol_version"}, {71, "insufficient_security"}};
+    static const struct {
+      int a;
+      const char *n;
+    } names[] = {{40, "handshake_failure"},
+                 {42, "bad_certificate"},
+                 {43, "unsupported_certificate"},
+                 {44, "certificate_revoked"},
+                 {45, "certificate_expired"},
+                 {46, "certificate_unknown"},
+                 {48, "unknown_ca"},
+                 {49, "access_denied"},
+                 {116, "certificate_required"},
+                 {70, "protocol_version"},
+                 {71, "insufficient_security"}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
       if (names[i].a == a)
         snprintf(an, sizeof(an), "%s", names[i].n);
@@ -231,7 +240,8 @@ static void describe(int r, char *err, size_t errsz) {
 int tool_tls_start(int fd, const char *host, const char *port,
                    long long deadline, char *err, size_t errsz) {
   const char *certf = tool_str("cert-file"), *keyf = tool_str("key-file");
-  const char *caf = tool_str("ca-cert-file"), *sni = tool_str("tls-server-name");
+  const char *caf = tool_str("ca-cert-file"),
+             *sni = tool_str("tls-server-name");
   last_err[0] = '\0';
   if (*certf != '\0' && *keyf == '\0') {
     snprintf(err, errsz, "Please specify --key-file");
@@ -340,8 +350,7 @@ int tool_tls_write_all(int fd, const void *buf, size_t len,
                        a == MBEDTLS_ERR_SSL_INVALID_MAC
                    ? a
                    : r,
-               last_err,
-               sizeof(last_err));
+               last_err, sizeof(last_err));
       return -1;
     }
     if (!wait_io(r, deadline))

@@ -15,12 +15,13 @@
 #define WS_MAX_MSG (1u << 20)
 
 static void rand_bytes(void *p, size_t n) {
-  if (getrandom(p, n, 0) != (ssize_t) n) memset(p, 0x5a, n);
+  if (getrandom(p, n, 0) != (ssize_t)n)
+    memset(p, 0x5a, n);
 }
 
 int tool_ws_handshake(int fd, const char *host, const char *port,
-                      const char *path, struct moss_buf *rx,
-                      long long deadline, char *err, size_t errsz) {
+                      const char *path, struct moss_buf *rx, long long deadline,
+                      char *err, size_t errsz) {
   uint8_t nonce[16];
   char key[MOSS_WS_KEY_LEN + 1], accept[MOSS_WS_ACCEPT_LEN + 1];
   size_t kl;
@@ -37,7 +38,7 @@ int tool_ws_handshake(int fd, const char *host, const char *port,
                    "Sec-WebSocket-Version: 13\r\n"
                    "Sec-WebSocket-Protocol: json-rpc\r\n\r\n",
                    path, host, port, key);
-  if (tool_write_all(fd, req, (size_t) n, deadline) != 0) {
+  if (tool_write_all(fd, req, (size_t)n, deadline) != 0) {
     if (*tool_tls_last_error() != '\0')
       snprintf(err, errsz, "%s", tool_tls_last_error());
     else
@@ -46,15 +47,16 @@ int tool_ws_handshake(int fd, const char *host, const char *port,
   }
   for (;;) {
     for (size_t i = 3; i < rx->len; i++) {
-      if (memcmp(rx->buf + i - 3, "\r\n\r\n", 4) != 0) continue;
+      if (memcmp(rx->buf + i - 3, "\r\n\r\n", 4) != 0)
+        continue;
       size_t hl = i + 1;
       int status = 0;
-      sscanf((char *) rx->buf, "HTTP/1.%*d %d", &status);
+      sscanf((char *)rx->buf, "HTTP/1.%*d %d", &status);
       if (status != 101) {
-        const char *body = (const char *) rx->buf + hl;
-        int bl = (int) (rx->len - hl);
+        const char *body = (const char *)rx->buf + hl;
+        int bl = (int)(rx->len - hl);
         static const char off[] = "WS is disabled"; /* rt_http.c */
-        if (status == 503 && bl >= (int) sizeof(off) - 1 &&
+        if (status == 503 && bl >= (int)sizeof(off) - 1 &&
             memcmp(body, off, sizeof(off) - 1) == 0)
           snprintf(err, errsz,
                    "RPC over WebSocket is disabled on the device "
@@ -65,14 +67,16 @@ int tool_ws_handshake(int fd, const char *host, const char *port,
         return -1;
       }
       /* The accept value proves the server understood this handshake. */
-      const char *h = (const char *) rx->buf;
+      const char *h = (const char *)rx->buf;
       bool ok = false;
       for (const char *p = h; p < h + hl;) {
-        const char *eol = memchr(p, '\n', (size_t) (h + hl - p));
-        if (eol == NULL) break;
+        const char *eol = memchr(p, '\n', (size_t)(h + hl - p));
+        if (eol == NULL)
+          break;
         if (strncasecmp(p, "sec-websocket-accept:", 21) == 0) {
           const char *v = p + 21;
-          while (*v == ' ') v++;
+          while (*v == ' ')
+            v++;
           ok = strncmp(v, accept, MOSS_WS_ACCEPT_LEN) == 0;
         }
         p = eol + 1;
@@ -89,8 +93,9 @@ int tool_ws_handshake(int fd, const char *host, const char *port,
       if (rr != -2 && *tool_tls_last_error() != '\0')
         snprintf(err, errsz, "%s", tool_tls_last_error());
       else
-        snprintf(err, errsz, rr == -2 ? "websocket handshake timed out"
-                                      : "connection closed during handshake");
+        snprintf(err, errsz,
+                 rr == -2 ? "websocket handshake timed out"
+                          : "connection closed during handshake");
       return -1;
     }
   }
@@ -102,16 +107,17 @@ static int send_frame(int fd, unsigned op, const void *data, size_t len,
   rand_bytes(mask, sizeof(mask));
   size_t cap = len + MOSS_WS_MAX_HEADER, olen;
   uint8_t *out = moss_alloc(MOSS_SUB_APP, cap);
-  if (out == NULL) return -1;
+  if (out == NULL)
+    return -1;
   int rc = moss_ws_encode_frame(out, cap, true, op, data, len, mask, &olen);
-  if (rc == MOSS_OK) rc = tool_write_all(fd, out, olen, deadline);
+  if (rc == MOSS_OK)
+    rc = tool_write_all(fd, out, olen, deadline);
   moss_free(out);
   return rc == 0 ? 0 : -1;
 }
 
-int tool_ws_call(int fd, struct moss_buf *rx, const char *frame,
-                 cJSON **reply, long long deadline, char *err,
-                 size_t errsz) {
+int tool_ws_call(int fd, struct moss_buf *rx, const char *frame, cJSON **reply,
+                 long long deadline, char *err, size_t errsz) {
   *reply = NULL;
   if (send_frame(fd, MOSS_WS_OP_TEXT, frame, strlen(frame), deadline) != 0) {
     snprintf(err, errsz, "websocket: send failed");
@@ -144,23 +150,23 @@ int tool_ws_call(int fd, struct moss_buf *rx, const char *frame,
         break;
       }
       if (ev == MOSS_WS_MSG_CONTROL && f.opcode == MOSS_WS_OP_PING) {
-        send_frame(fd, MOSS_WS_OP_PONG, f.payload, (size_t) f.payload_len,
+        send_frame(fd, MOSS_WS_OP_PONG, f.payload, (size_t)f.payload_len,
                    deadline);
       } else if (ev == MOSS_WS_MSG_CONTROL && f.opcode == MOSS_WS_OP_CLOSE) {
         snprintf(err, errsz, "websocket closed by the device");
         break;
       } else if (ev == MOSS_WS_MSG_DONE) {
-        cJSON *j = cJSON_ParseWithLength((const char *) msg.data, msg.len);
+        cJSON *j = cJSON_ParseWithLength((const char *)msg.data, msg.len);
         double id = cJSON_GetNumberValue(cJSON_GetObjectItem(j, "id"));
         if (j != NULL && id == want) {
           *reply = j;
-          moss_buf_consume(rx, (size_t) n);
+          moss_buf_consume(rx, (size_t)n);
           ret = 0;
           break;
         }
         cJSON_Delete(j);
       }
-      moss_buf_consume(rx, (size_t) n);
+      moss_buf_consume(rx, (size_t)n);
       continue;
     }
     int rr = tool_read_some(fd, rx, deadline);
@@ -168,8 +174,9 @@ int tool_ws_call(int fd, struct moss_buf *rx, const char *frame,
       if (rr != -2 && *tool_tls_last_error() != '\0')
         snprintf(err, errsz, "%s", tool_tls_last_error());
       else
-        snprintf(err, errsz, rr == -2 ? "timed out waiting for the reply"
-                                      : "websocket connection closed");
+        snprintf(err, errsz,
+                 rr == -2 ? "timed out waiting for the reply"
+                          : "websocket connection closed");
       break;
     }
   }

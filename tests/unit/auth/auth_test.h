@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "moss/auth.h"
+#include "moss/priv/auth_json.h"
 
 /* Vectors live in tests/vectors/auth/ (tests run from the top dir). */
 #define AUTH_VEC(name) "tests/vectors/auth/" name

@@ -20,7 +20,8 @@ static struct moss_acl acl; /* ~3 KiB: not on the test's stack */
 
 static unsigned atoi_dec(const char *s) {
   unsigned v = 0;
-  while (*s >= '0' && *s <= '9') v = v * 10 + (unsigned) (*s++ - '0');
+  while (*s >= '0' && *s <= '9')
+    v = v * 10 + (unsigned)(*s++ - '0');
   return v;
 }
 
@@ -29,21 +30,24 @@ static void test_seed_sample_error(void) {
   long n = at_read_file(AUTH_VEC("rpc_acl_seed.json"), text, sizeof(text));
   MT_REQUIRE(n > 0);
   struct moss_auth_file_error e;
-  MT_CHECK_EQ(moss_acl_parse(&acl, text, (size_t) n, &e, NULL, NULL),
+  MT_CHECK_EQ(moss_acl_parse(&acl, text, (size_t)n, &e, NULL, NULL),
               MOSS_ERR_PARSE);
   MT_CHECK_EQ(acl.n, 0);
   MT_CHECK(moss_acl_error_format(buf, sizeof(buf), "rpc_acl.json", &e,
                                  MOSS_AUTH_MSG_CONFIG) > 0);
-  MT_CHECK_STR(buf, "rpc_acl.json:3:3: expected ',' or ']' after array "
-                    "element, found '{'");
+  MT_CHECK_STR(buf,
+               "rpc_acl.json:3:3: expected ',' or ']' after array "
+               "element, found '{'");
   moss_acl_error_format(buf, sizeof(buf), "rpc_acl.json", &e,
                         MOSS_AUTH_MSG_LOG);
-  MT_CHECK_STR(buf, "rpc_acl.json:3:3: ACL parse error: expected ',' or ']' "
-                    "after array element, found '{'");
+  MT_CHECK_STR(buf,
+               "rpc_acl.json:3:3: ACL parse error: expected ',' or ']' "
+               "after array element, found '{'");
   moss_acl_error_format(buf, sizeof(buf), "rpc_acl.json", &e,
                         MOSS_AUTH_MSG_REPLY);
-  MT_CHECK_STR(buf, "invalid ACL in rpc_acl.json at line 3, column 3: "
-                    "expected ',' or ']' after array element, found '{'");
+  MT_CHECK_STR(buf,
+               "invalid ACL in rpc_acl.json at line 3, column 3: "
+               "expected ',' or ']' after array element, found '{'");
 }
 
 static void test_seed_fixed_parses(void) {
@@ -80,8 +84,8 @@ static void test_error_vectors(void) {
     json[n] = '\0';
     struct moss_auth_file_error e;
     int r = moss_acl_parse(&acl, json, n, &e, NULL, NULL);
-    if (r != MOSS_ERR_PARSE || e.line != (unsigned) atoi_dec(f[0]) ||
-        e.col != (unsigned) atoi_dec(f[1]) || strcmp(e.what, f[2]) != 0)
+    if (r != MOSS_ERR_PARSE || e.line != (unsigned)atoi_dec(f[0]) ||
+        e.col != (unsigned)atoi_dec(f[1]) || strcmp(e.what, f[2]) != 0)
       mt_fail(__FILE__, __LINE__, "%s: got %d %u:%u '%s', want %s:%s '%s'",
               f[3], r, e.line, e.col, e.what, f[0], f[1], f[2]);
     rows++;
@@ -112,36 +116,38 @@ static void test_limits(void) {
   size_t n = 0;
   text[n++] = '[';
   for (unsigned i = 0; i <= MOSS_ACL_MAX_ENTRIES; i++)
-    n += (size_t) snprintf(text + n, sizeof(text) - n,
-                           "%s{\"method\":\"m%u\",\"acl\":\"*\"}",
-                           i ? "," : "", i);
+    n += (size_t)snprintf(text + n, sizeof(text) - n,
+                          "%s{\"method\":\"m%u\",\"acl\":\"*\"}", i ? "," : "",
+                          i);
   text[n++] = ']';
   MT_CHECK_EQ(moss_acl_parse(&acl, text, n, &e, NULL, NULL), MOSS_ERR_TOOBIG);
   MT_CHECK_STR(e.what, "too many ACL entries (at most 32)");
   MT_CHECK_EQ(acl.n, 0);
   /* Deep nesting inside an ignored value. */
-  n = (size_t) snprintf(text, sizeof(text), "[{\"method\":\"a\",\"acl\":\"*\","
-                                            "\"x\":");
-  for (int i = 0; i < 40; i++) text[n++] = '[';
-  for (int i = 0; i < 40; i++) text[n++] = ']';
+  n = (size_t)snprintf(text, sizeof(text),
+                       "[{\"method\":\"a\",\"acl\":\"*\","
+                       "\"x\":");
+  for (int i = 0; i < 40; i++)
+    text[n++] = '[';
+  for (int i = 0; i < 40; i++)
+    text[n++] = ']';
   text[n++] = '}';
   text[n++] = ']';
   MT_CHECK_EQ(moss_acl_parse(&acl, text, n, &e, NULL, NULL), MOSS_ERR_PARSE);
   MT_CHECK_STR(e.what, "nesting too deep");
   /* Too long a text. */
   memset(text, ' ', MOSS_ACL_TEXT_MAX + 1);
-  MT_CHECK_EQ(moss_acl_parse(&acl, text, MOSS_ACL_TEXT_MAX + 1, &e, NULL,
-                             NULL),
+  MT_CHECK_EQ(moss_acl_parse(&acl, text, MOSS_ACL_TEXT_MAX + 1, &e, NULL, NULL),
               MOSS_ERR_TOOBIG);
   /* Strings that overflow the pool. */
   n = 0;
   text[n++] = '[';
   for (int i = 0; i < 3; i++) {
-    n += (size_t) snprintf(text + n, sizeof(text) - n,
-                           "%s{\"method\":\"", i ? "," : "");
+    n += (size_t)snprintf(text + n, sizeof(text) - n, "%s{\"method\":\"",
+                          i ? "," : "");
     memset(text + n, 'a', 900);
     n += 900;
-    n += (size_t) snprintf(text + n, sizeof(text) - n, "\",\"acl\":\"*\"}");
+    n += (size_t)snprintf(text + n, sizeof(text) - n, "\",\"acl\":\"*\"}");
   }
   text[n++] = ']';
   MT_CHECK_EQ(moss_acl_parse(&acl, text, n, &e, NULL, NULL), MOSS_ERR_TOOBIG);
@@ -162,16 +168,18 @@ static void test_strings_decoded(void) {
 }
 
 static enum moss_acl_verdict verdict_of(const char *s) {
-  if (strcmp(s, "allow") == 0) return MOSS_ACL_ALLOW;
-  if (strcmp(s, "need") == 0) return MOSS_ACL_NEED_USER;
-  if (strcmp(s, "500") == 0) return MOSS_ACL_NOT_CONFIGURED;
+  if (strcmp(s, "allow") == 0)
+    return MOSS_ACL_ALLOW;
+  if (strcmp(s, "need") == 0)
+    return MOSS_ACL_NEED_USER;
+  if (strcmp(s, "500") == 0)
+    return MOSS_ACL_NOT_CONFIGURED;
   return MOSS_ACL_DENY;
 }
 
 static void test_decision_table(void) {
   static char buf[8192];
-  MT_REQUIRE(at_read_file(AUTH_VEC("acl_decisions.txt"), buf, sizeof(buf)) >
-             0);
+  MT_REQUIRE(at_read_file(AUTH_VEC("acl_decisions.txt"), buf, sizeof(buf)) > 0);
   char *cur = buf, *f[7];
   int rows = 0;
   while (at_next_row(&cur, '\t', f, 7) == 7) {
@@ -194,7 +202,7 @@ static void test_decision_table(void) {
                         moss_str_c(f[4]), &text);
     if (v != verdict_of(f[5]) || !moss_str_eq_c(text, f[6]))
       mt_fail(__FILE__, __LINE__, "row %d (%s %s %s %s): got %d '%.*s'",
-              rows + 1, f[0], f[2], f[3], f[4], (int) v, (int) text.len,
+              rows + 1, f[0], f[2], f[3], f[4], (int)v, (int)text.len,
               text.buf ? text.buf : "");
     rows++;
   }
@@ -206,19 +214,24 @@ static void test_acl_strings(void) {
     const char *acl, *user;
     bool allow;
   } cases[] = {
-      {"+user1,-user2", "user1", true}, {"+user1,-user2", "user2", false},
-      {"+user1,-user2", "joe", false},  {"-user2,*", "joe", true},
-      {"-user2,*", "user2", false},     {"joe", "joe", true},
-      {" joe , ann ", "ann", true},     {"+adm*", "admin", true},
-      {"-*,joe", "joe", false},         {"", "joe", false},
-      {",,joe", "joe", true},           {"+", "joe", false},
+      {"+user1,-user2", "user1", true},
+      {"+user1,-user2", "user2", false},
+      {"+user1,-user2", "joe", false},
+      {"-user2,*", "joe", true},
+      {"-user2,*", "user2", false},
+      {"joe", "joe", true},
+      {" joe , ann ", "ann", true},
+      {"+adm*", "admin", true},
+      {"-*,joe", "joe", false},
+      {"", "joe", false},
+      {",,joe", "joe", true},
+      {"+", "joe", false},
       {"*", "", false},
   };
   for (size_t i = 0; i < MOSS_ARRAY_SIZE(cases); i++)
     if (moss_acl_str_allows(moss_str_c(cases[i].acl),
                             moss_str_c(cases[i].user)) != cases[i].allow)
-      mt_fail(__FILE__, __LINE__, "'%s' for '%s'", cases[i].acl,
-              cases[i].user);
+      mt_fail(__FILE__, __LINE__, "'%s' for '%s'", cases[i].acl, cases[i].user);
 }
 
 static void test_sources(void) {
@@ -241,14 +254,13 @@ static void test_match_and_format(void) {
   char buf[MOSS_ACL_ENTRY_TEXT_MAX];
   MT_REQUIRE(moss_acl_parse(&acl, seed_fixed, strlen(seed_fixed), NULL, NULL,
                             NULL) == MOSS_OK);
-  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("Sys.Reboot"),
-                             moss_str_c("WS_in")), 1);
-  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("FS.Get"), moss_str_c("GCP")),
-              0);
+  MT_CHECK_EQ(
+      moss_acl_match(&acl, moss_str_c("Sys.Reboot"), moss_str_c("WS_in")), 1);
+  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("FS.Get"), moss_str_c("GCP")), 0);
   MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("FS.Get"), moss_str_c("UART")),
               2);
-  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("Config.Set"),
-                             moss_str_c("HTTP")), 3);
+  MT_CHECK_EQ(
+      moss_acl_match(&acl, moss_str_c("Config.Set"), moss_str_c("HTTP")), 3);
   MT_CHECK_EQ(moss_acl_match(NULL, moss_str_c("RPC.List"), moss_str_c("x")),
               -1);
   MT_CHECK_EQ(moss_acl_entry_format(buf, sizeof(buf), &acl.e[3]), 25);
@@ -261,10 +273,10 @@ static void test_match_and_format(void) {
       "{\"method\":\"RPC.Ping\",\"acl\":\"*\"}]";
   MT_REQUIRE(moss_acl_parse(&acl, odd, strlen(odd), NULL, NULL, NULL) ==
              MOSS_OK);
-  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("RPC.Ping"),
-                             moss_str_c("HTTP")), 1);
-  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("RPC.List"),
-                             moss_str_c("HTTP")), -1);
+  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("RPC.Ping"), moss_str_c("HTTP")),
+              1);
+  MT_CHECK_EQ(moss_acl_match(&acl, moss_str_c("RPC.List"), moss_str_c("HTTP")),
+              -1);
   moss_acl_entry_format(buf, sizeof(buf), &acl.e[0]);
   MT_CHECK_STR(buf, "{\"ch_type\":\"UART\",\"acl\":\"a\\\"b\\\\c\\u000a\"}");
 
@@ -275,7 +287,7 @@ static void test_match_and_format(void) {
              MOSS_OK);
   char small[24];
   int n = moss_acl_entry_format(small, sizeof(small), &acl.e[0]);
-  MT_CHECK_EQ(n, (int) strlen(small));
+  MT_CHECK_EQ(n, (int)strlen(small));
   MT_CHECK_STR(small, "{\"method\":\"Sys.\xc3\xa9\xc3\xa9...}");
   /* One byte less splits the second character: it goes whole. */
   moss_acl_entry_format(small, sizeof(small) - 1, &acl.e[0]);

@@ -21,13 +21,14 @@ static void test_ha2_constants(void) {
   MT_CHECK_EQ(moss_digest_hash_hex(MOSS_DIGEST_MD5, &p, 1, out), MOSS_OK);
   MT_CHECK_STR(out, "2f7f442370c8966c848f4e2e2c3f7ae5");
   MT_CHECK_EQ(moss_digest_hash_hex(MOSS_DIGEST_SHA256, &p, 1, out), MOSS_OK);
-  MT_CHECK_STR(out, "6370ec69915103833b5222b368555393"
-                    "393f098bfbfbb59f47e0590af135f062");
+  MT_CHECK_STR(out,
+               "6370ec69915103833b5222b368555393"
+               "393f098bfbfbb59f47e0590af135f062");
   struct moss_str parts[2] = {moss_str_c("POST"),
                               moss_str_c("/rpc/Sys.GetInfo")};
   MT_CHECK_EQ(moss_digest_hash_hex(MOSS_DIGEST_MD5, parts, 2, out), MOSS_OK);
   MT_CHECK_STR(out, "2082252679b41a56e31f9079c78334d1");
-  MT_CHECK_EQ(moss_digest_hash_hex((enum moss_digest_algo) 7, parts, 2, out),
+  MT_CHECK_EQ(moss_digest_hash_hex((enum moss_digest_algo)7, parts, 2, out),
               MOSS_ERR_INVAL);
   MT_CHECK_STR(moss_digest_algo_name(MOSS_DIGEST_SHA256), "SHA-256");
   MT_CHECK_EQ(moss_digest_hex_len(MOSS_DIGEST_MD5), 32);
@@ -56,11 +57,11 @@ static void test_response_vectors(void) {
   int rows = 0;
   while (at_next_row(&cur, '|', f, 8) == 8) {
     char out[MOSS_DIGEST_HEX_MAX];
-    MT_CHECK_EQ(moss_digest_response(algo_of(f[0]), moss_str_c(f[1]),
-                                     moss_str_c(f[2]), moss_str_c(f[3]),
-                                     moss_str_c(f[4]), moss_str_c(f[5]),
-                                     moss_str_c(f[6]), out),
-                MOSS_OK);
+    MT_CHECK_EQ(
+        moss_digest_response(algo_of(f[0]), moss_str_c(f[1]), moss_str_c(f[2]),
+                             moss_str_c(f[3]), moss_str_c(f[4]),
+                             moss_str_c(f[5]), moss_str_c(f[6]), out),
+        MOSS_OK);
     MT_CHECK_STR(out, f[7]);
     rows++;
   }
@@ -97,9 +98,9 @@ static void test_creds_json_ok(void) {
   MT_CHECK_EQ(c.nc_value, 1);
   MT_CHECK_EQ(c.nonce_value, 1611048949);
   MT_CHECK(c.algo_ok && c.algo == MOSS_DIGEST_MD5);
-  MT_CHECK_EQ(moss_digest_check(&c, "myproduct", MOSS_DIGEST_MD5,
-                                MOSS_STR_NULL),
-              MOSS_DIGEST_OK);
+  MT_CHECK_EQ(
+      moss_digest_check(&c, "myproduct", MOSS_DIGEST_MD5, MOSS_STR_NULL),
+      MOSS_DIGEST_OK);
 
   /* Strings are used verbatim; nc as a number; algorithm absent = MD5. */
   MT_REQUIRE(creds_json("{\"realm\":\"r\",\"username\":\"u\",\"nonce\":\"00"
@@ -194,24 +195,24 @@ static void test_check_statuses(void) {
   MT_CHECK_EQ(moss_digest_check(&c, "other", MOSS_DIGEST_MD5, MOSS_STR_NULL),
               MOSS_DIGEST_REALM_MISMATCH);
   /* Configured SHA-256, client MD5 with an MD5-length response. */
-  MT_CHECK_EQ(moss_digest_check(&c, "myproduct", MOSS_DIGEST_SHA256,
-                                MOSS_STR_NULL),
-              MOSS_DIGEST_ALGO_MISMATCH);
+  MT_CHECK_EQ(
+      moss_digest_check(&c, "myproduct", MOSS_DIGEST_SHA256, MOSS_STR_NULL),
+      MOSS_DIGEST_ALGO_MISMATCH);
   struct moss_digest_creds d = c;
   d.response[31] = '\0'; /* 31 digits */
-  MT_CHECK_EQ(moss_digest_check(&d, "myproduct", MOSS_DIGEST_MD5,
-                                MOSS_STR_NULL),
-              MOSS_DIGEST_MALFORMED);
+  MT_CHECK_EQ(
+      moss_digest_check(&d, "myproduct", MOSS_DIGEST_MD5, MOSS_STR_NULL),
+      MOSS_DIGEST_MALFORMED);
   d = c;
   d.algo_ok = false;
-  MT_CHECK_EQ(moss_digest_check(&d, "myproduct", MOSS_DIGEST_MD5,
-                                MOSS_STR_NULL),
-              MOSS_DIGEST_ALGO_MISMATCH);
+  MT_CHECK_EQ(
+      moss_digest_check(&d, "myproduct", MOSS_DIGEST_MD5, MOSS_STR_NULL),
+      MOSS_DIGEST_ALGO_MISMATCH);
   d = c;
   d.cnonce[0] = '\0';
-  MT_CHECK_EQ(moss_digest_check(&d, "myproduct", MOSS_DIGEST_MD5,
-                                MOSS_STR_NULL),
-              MOSS_DIGEST_MALFORMED);
+  MT_CHECK_EQ(
+      moss_digest_check(&d, "myproduct", MOSS_DIGEST_MD5, MOSS_STR_NULL),
+      MOSS_DIGEST_MALFORMED);
 }
 
 /* ---- verification with the nonce table ----------------------------------- */
@@ -221,7 +222,8 @@ static int fake_rng(void *arg, void *buf, size_t n) {
   uint64_t *ctr = arg;
   uint8_t *b = buf;
   (*ctr)++;
-  for (size_t i = 0; i < n; i++) b[i] = (uint8_t) (*ctr * 131u + i * 7u);
+  for (size_t i = 0; i < n; i++)
+    b[i] = (uint8_t)(*ctr * 131u + i * 7u);
   return MOSS_OK;
 }
 
@@ -255,9 +257,9 @@ static void test_verify_replay(void) {
   MT_REQUIRE(moss_nonce_issue(&t, 1000, &n) == MOSS_OK);
   struct moss_digest_creds c;
   make_frame_creds(&c, "joe", "secret", n, 1, MOSS_DIGEST_MD5);
-  MT_CHECK_EQ(moss_digest_check(&c, "myproduct", MOSS_DIGEST_MD5,
-                                MOSS_STR_NULL),
-              MOSS_DIGEST_OK);
+  MT_CHECK_EQ(
+      moss_digest_check(&c, "myproduct", MOSS_DIGEST_MD5, MOSS_STR_NULL),
+      MOSS_DIGEST_OK);
   MT_CHECK_EQ(moss_digest_verify(&c, joe_md5, &t, 2000, MOSS_STR_NULL),
               MOSS_DIGEST_OK);
   /* The same frame again: replay. */
@@ -276,8 +278,7 @@ static void test_verify_replay(void) {
               MOSS_DIGEST_NONCE_STALE);
   /* Expired: after the TTL the right answer gets a stale. */
   make_frame_creds(&c, "joe", "secret", n, 6, MOSS_DIGEST_MD5);
-  MT_CHECK_EQ(moss_digest_verify(&c, joe_md5, &t, 1000 + 300000,
-                                 MOSS_STR_NULL),
+  MT_CHECK_EQ(moss_digest_verify(&c, joe_md5, &t, 1000 + 300000, MOSS_STR_NULL),
               MOSS_DIGEST_NONCE_STALE);
   /* A nonce the device never issued (Mongoose OS's time-based ones). */
   make_frame_creds(&c, "joe", "secret", 1611048949, 1, MOSS_DIGEST_MD5);
@@ -307,10 +308,9 @@ static void test_verify_wrong(void) {
   memset(zeros, '0', 32);
   zeros[32] = '\0';
   char resp[MOSS_DIGEST_HEX_MAX];
-  moss_digest_response(MOSS_DIGEST_MD5, moss_str_c(zeros),
-                       moss_str_c(c.nonce), moss_str_c("3"),
-                       moss_str_c(c.cnonce), MOSS_STR_NULL, MOSS_STR_NULL,
-                       resp);
+  moss_digest_response(MOSS_DIGEST_MD5, moss_str_c(zeros), moss_str_c(c.nonce),
+                       moss_str_c("3"), moss_str_c(c.cnonce), MOSS_STR_NULL,
+                       MOSS_STR_NULL, resp);
   memcpy(c.response, resp, sizeof(resp));
   c.nc_value = 3;
   memcpy(c.nc, "3", 2);
@@ -323,7 +323,8 @@ static void test_verify_wrong(void) {
   /* Upper-case response hex is the same response. */
   make_frame_creds(&c, "joe", "secret", n, 4, MOSS_DIGEST_MD5);
   for (char *p = c.response; *p; p++)
-    if (*p >= 'a' && *p <= 'f') *p = (char) (*p - 'a' + 'A');
+    if (*p >= 'a' && *p <= 'f')
+      *p = (char)(*p - 'a' + 'A');
   MT_CHECK_EQ(moss_digest_verify(&c, joe_md5, &t, 60, MOSS_STR_NULL),
               MOSS_DIGEST_OK);
 }
@@ -335,12 +336,12 @@ static void test_verify_sha256(void) {
   MT_REQUIRE(moss_nonce_issue(&t, 0, &n) == MOSS_OK);
   struct moss_digest_creds c;
   make_frame_creds(&c, "joe", "secret", n, 1, MOSS_DIGEST_SHA256);
-  MT_CHECK_EQ(moss_digest_check(&c, "myproduct", MOSS_DIGEST_SHA256,
-                                MOSS_STR_NULL),
-              MOSS_DIGEST_OK);
-  MT_CHECK_EQ(moss_digest_check(&c, "myproduct", MOSS_DIGEST_MD5,
-                                MOSS_STR_NULL),
-              MOSS_DIGEST_ALGO_MISMATCH);
+  MT_CHECK_EQ(
+      moss_digest_check(&c, "myproduct", MOSS_DIGEST_SHA256, MOSS_STR_NULL),
+      MOSS_DIGEST_OK);
+  MT_CHECK_EQ(
+      moss_digest_check(&c, "myproduct", MOSS_DIGEST_MD5, MOSS_STR_NULL),
+      MOSS_DIGEST_ALGO_MISMATCH);
   MT_CHECK_EQ(
       moss_digest_verify(
           &c,
@@ -363,8 +364,8 @@ static const char spec_hdr[] =
 static void test_authorization_ok(void) {
   struct moss_digest_creds c;
   const char *why = NULL;
-  MT_REQUIRE(moss_digest_parse_authorization(moss_str_c(spec_hdr), &c,
-                                             &why) == MOSS_OK);
+  MT_REQUIRE(moss_digest_parse_authorization(moss_str_c(spec_hdr), &c, &why) ==
+             MOSS_OK);
   MT_CHECK(c.http);
   MT_CHECK_STR(c.username, "joe");
   MT_CHECK_STR(c.uri, "/rpc/Sys.GetInfo");
@@ -408,18 +409,24 @@ static void test_authorization_ok(void) {
 
 static void test_authorization_errors(void) {
   /* Every required attribute removed in turn. */
-  static const char *const req[] = {"username", "realm", "nonce",  "uri",
-                                    "response", "qop",   "nc",     "cnonce"};
+  static const char *const req[] = {"username", "realm", "nonce", "uri",
+                                    "response", "qop",   "nc",    "cnonce"};
   static const char *const vals[] = {
-      "username=\"joe\"", "realm=\"myproduct\"", "nonce=\"5f3c1a2b\"",
-      "uri=\"/rpc\"", "response=\"a46485dc568d254716164e5c66ae5e52\"",
-      "qop=auth", "nc=00000001", "cnonce=\"0a4f113b\""};
+      "username=\"joe\"",
+      "realm=\"myproduct\"",
+      "nonce=\"5f3c1a2b\"",
+      "uri=\"/rpc\"",
+      "response=\"a46485dc568d254716164e5c66ae5e52\"",
+      "qop=auth",
+      "nc=00000001",
+      "cnonce=\"0a4f113b\""};
   for (size_t skip = 0; skip < MOSS_ARRAY_SIZE(req); skip++) {
     char hdr[512] = "Digest ";
     size_t off = strlen(hdr);
     for (size_t i = 0; i < MOSS_ARRAY_SIZE(vals); i++) {
-      if (i == skip) continue;
-      off += (size_t) snprintf(hdr + off, sizeof(hdr) - off, "%s, ", vals[i]);
+      if (i == skip)
+        continue;
+      off += (size_t)snprintf(hdr + off, sizeof(hdr) - off, "%s, ", vals[i]);
     }
     struct moss_digest_creds c;
     const char *why = NULL;
@@ -471,8 +478,7 @@ static void test_authorization_errors(void) {
   for (size_t i = 0; i < MOSS_ARRAY_SIZE(cases); i++) {
     struct moss_digest_creds c;
     const char *why = NULL;
-    int r = moss_digest_parse_authorization(moss_str_c(cases[i].hdr), &c,
-                                            &why);
+    int r = moss_digest_parse_authorization(moss_str_c(cases[i].hdr), &c, &why);
     MT_CHECK_EQ(r, MOSS_ERR_PARSE);
     MT_CHECK_STR(why, cases[i].why);
   }
@@ -493,12 +499,12 @@ static void test_authorization_errors(void) {
 
 static void test_challenge_texts(void) {
   char buf[256];
-  int n = moss_digest_challenge_json(buf, sizeof(buf), 1611048949,
-                                     "myproduct", MOSS_DIGEST_MD5);
+  int n = moss_digest_challenge_json(buf, sizeof(buf), 1611048949, "myproduct",
+                                     MOSS_DIGEST_MD5);
   MT_CHECK_STR(buf,
                "{\"auth_type\": \"digest\", \"nonce\": 1611048949, \"nc\": 1, "
                "\"realm\": \"myproduct\", \"algorithm\": \"MD5\"}");
-  MT_CHECK_EQ(n, (long long) strlen(buf));
+  MT_CHECK_EQ(n, (long long)strlen(buf));
   /* It is what an error.message carries: valid JSON once decoded. */
   moss_json_init();
   cJSON *j = cJSON_Parse(buf);
@@ -510,9 +516,9 @@ static void test_challenge_texts(void) {
                "{\"auth_type\": \"digest\", \"nonce\": 9007199254740991, "
                "\"nc\": 1, \"realm\": \"a\\\"b\\\\c\", \"algorithm\": "
                "\"SHA-256\"}");
-  MT_CHECK_EQ(moss_digest_challenge_json(buf, 40, 1, "myproduct",
-                                         MOSS_DIGEST_MD5),
-              MOSS_ERR_TOOBIG);
+  MT_CHECK_EQ(
+      moss_digest_challenge_json(buf, 40, 1, "myproduct", MOSS_DIGEST_MD5),
+      MOSS_ERR_TOOBIG);
   MT_CHECK_STR(buf, "");
 
   n = moss_digest_challenge_header(buf, sizeof(buf), 0x5f3c1a2b, "myproduct",
@@ -543,27 +549,27 @@ static void test_challenge_parse(void) {
   MT_CHECK_STR(ch.nonce, "5f3c1a2b");
   MT_CHECK(ch.stale);
   MT_CHECK(ch.algo == MOSS_DIGEST_SHA256);
-  MT_CHECK_EQ(moss_digest_parse_challenge(
-                  moss_str_c("Digest realm=\"r\", nonce=\"1\", "
-                             "qop=\"auth-int\""),
-                  &ch, &why),
-              MOSS_ERR_NOTSUP);
-  MT_CHECK_EQ(moss_digest_parse_challenge(
-                  moss_str_c("Digest realm=\"r\", nonce=\"1\", "
-                             "algorithm=MD5-sess"),
-                  &ch, &why),
-              MOSS_ERR_NOTSUP);
-  MT_CHECK_EQ(moss_digest_parse_challenge(moss_str_c("Digest realm=\"r\""),
-                                          &ch, &why),
-              MOSS_ERR_PARSE);
+  MT_CHECK_EQ(
+      moss_digest_parse_challenge(moss_str_c("Digest realm=\"r\", nonce=\"1\", "
+                                             "qop=\"auth-int\""),
+                                  &ch, &why),
+      MOSS_ERR_NOTSUP);
+  MT_CHECK_EQ(
+      moss_digest_parse_challenge(moss_str_c("Digest realm=\"r\", nonce=\"1\", "
+                                             "algorithm=MD5-sess"),
+                                  &ch, &why),
+      MOSS_ERR_NOTSUP);
+  MT_CHECK_EQ(
+      moss_digest_parse_challenge(moss_str_c("Digest realm=\"r\""), &ch, &why),
+      MOSS_ERR_PARSE);
   MT_CHECK_STR(why, "missing nonce");
   MT_CHECK_EQ(moss_digest_parse_challenge(
                   moss_str_c("Digest realm=\"r\", realm=\"s\", nonce=\"1\""),
                   &ch, &why),
               MOSS_ERR_PARSE);
-  MT_CHECK_EQ(moss_digest_parse_challenge(moss_str_c("Basic realm=\"r\""),
-                                          &ch, &why),
-              MOSS_ERR_NOENT);
+  MT_CHECK_EQ(
+      moss_digest_parse_challenge(moss_str_c("Basic realm=\"r\""), &ch, &why),
+      MOSS_ERR_NOENT);
   MT_CHECK_EQ(moss_digest_parse_challenge(
                   moss_str_c("Digest qop=\"auth, auth-int\", nonce=\"1\", "
                              "realm=\"\""),
@@ -577,13 +583,13 @@ static void test_challenge_parse(void) {
   MT_CHECK_STR(ch.nonce, "1611048949");
   MT_CHECK_STR(ch.realm, "myproduct");
   MT_CHECK(ch.algo == MOSS_DIGEST_MD5);
-  MT_CHECK_EQ(moss_digest_parse_frame_challenge(moss_str_c("unauthorized"),
-                                                &ch, &why),
-              MOSS_ERR_NOENT);
-  MT_CHECK_EQ(moss_digest_parse_frame_challenge(
-                  moss_str_c("{\"auth_type\":\"digest\",\"realm\":\"r\"}"),
-                  &ch, &why),
-              MOSS_ERR_PARSE);
+  MT_CHECK_EQ(
+      moss_digest_parse_frame_challenge(moss_str_c("unauthorized"), &ch, &why),
+      MOSS_ERR_NOENT);
+  MT_CHECK_EQ(
+      moss_digest_parse_frame_challenge(
+          moss_str_c("{\"auth_type\":\"digest\",\"realm\":\"r\"}"), &ch, &why),
+      MOSS_ERR_PARSE);
 }
 
 /* A full round: device challenge -> mos-style answer -> device verify. */
@@ -610,9 +616,9 @@ static void test_round_trip_http(void) {
   struct moss_digest_creds c;
   MT_REQUIRE(moss_digest_parse_authorization(moss_str_c(auth), &c, NULL) ==
              MOSS_OK);
-  MT_CHECK_EQ(moss_digest_check(&c, "myproduct", MOSS_DIGEST_MD5,
-                                moss_str_c("/rpc")),
-              MOSS_DIGEST_OK);
+  MT_CHECK_EQ(
+      moss_digest_check(&c, "myproduct", MOSS_DIGEST_MD5, moss_str_c("/rpc")),
+      MOSS_DIGEST_OK);
   MT_CHECK_EQ(moss_digest_verify(&c, joe_md5, &t, 5, moss_str_c("POST")),
               MOSS_DIGEST_OK);
   MT_CHECK_EQ(moss_digest_verify(&c, joe_md5, &t, 6, moss_str_c("POST")),

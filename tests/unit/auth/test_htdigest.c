@@ -14,8 +14,8 @@ static long len_md5, len_sha;
 
 static void load(void) {
   if (len_md5 <= 0) {
-    len_md5 = at_read_file(AUTH_VEC("rpc_auth.txt"), file_md5,
-                           sizeof(file_md5));
+    len_md5 =
+        at_read_file(AUTH_VEC("rpc_auth.txt"), file_md5, sizeof(file_md5));
     len_sha = at_read_file(AUTH_VEC("rpc_auth_sha256.txt"), file_sha,
                            sizeof(file_sha));
   }
@@ -26,15 +26,13 @@ static void test_real_htdigest_file(void) {
   MT_REQUIRE(len_md5 > 0);
   char ha1[MOSS_DIGEST_HEX_MAX];
   struct moss_auth_file_error e;
-  MT_CHECK_EQ(moss_htdigest_lookup(file_md5, (size_t) len_md5,
-                                   MOSS_DIGEST_MD5, "joe", "myproduct", ha1,
-                                   &e),
+  MT_CHECK_EQ(moss_htdigest_lookup(file_md5, (size_t)len_md5, MOSS_DIGEST_MD5,
+                                   "joe", "myproduct", ha1, &e),
               MOSS_OK);
   MT_CHECK_STR(ha1, "30ddc51638030c8748c70feadcf878d8");
   /* Same user, other realm: its own line. */
-  MT_CHECK_EQ(moss_htdigest_lookup(file_md5, (size_t) len_md5,
-                                   MOSS_DIGEST_MD5, "joe", "otherrealm", ha1,
-                                   &e),
+  MT_CHECK_EQ(moss_htdigest_lookup(file_md5, (size_t)len_md5, MOSS_DIGEST_MD5,
+                                   "joe", "otherrealm", ha1, &e),
               MOSS_OK);
   MT_CHECK_STR(ha1, "2989a95009620fc43a48e0024c653a41");
   /* The HA1 htdigest wrote is H(user:realm:password). */
@@ -42,26 +40,23 @@ static void test_real_htdigest_file(void) {
   struct moss_str p[3] = {moss_str_c("user1"), moss_str_c("myproduct"),
                           moss_str_c("pa:ss w0rd")};
   moss_digest_hash_hex(MOSS_DIGEST_MD5, p, 3, h);
-  MT_CHECK_EQ(moss_htdigest_lookup(file_md5, (size_t) len_md5,
-                                   MOSS_DIGEST_MD5, "user1", "myproduct", ha1,
-                                   &e),
+  MT_CHECK_EQ(moss_htdigest_lookup(file_md5, (size_t)len_md5, MOSS_DIGEST_MD5,
+                                   "user1", "myproduct", ha1, &e),
               MOSS_OK);
   MT_CHECK_STR(ha1, h);
-  MT_CHECK_EQ(moss_htdigest_lookup(file_md5, (size_t) len_md5,
-                                   MOSS_DIGEST_MD5, "mallory", "myproduct",
-                                   ha1, &e),
+  MT_CHECK_EQ(moss_htdigest_lookup(file_md5, (size_t)len_md5, MOSS_DIGEST_MD5,
+                                   "mallory", "myproduct", ha1, &e),
               MOSS_OK);
   MT_CHECK_STR(ha1, "");
-  MT_CHECK_EQ(moss_htdigest_lookup(file_md5, (size_t) len_md5,
-                                   MOSS_DIGEST_MD5, "JOE", "myproduct", ha1,
-                                   &e),
+  MT_CHECK_EQ(moss_htdigest_lookup(file_md5, (size_t)len_md5, MOSS_DIGEST_MD5,
+                                   "JOE", "myproduct", ha1, &e),
               MOSS_OK);
   MT_CHECK_STR(ha1, "");
   /* An MD5 file is invalid when SHA-256 is configured (fail closed). */
-  MT_CHECK_EQ(moss_htdigest_lookup(file_md5, (size_t) len_md5,
-                                   MOSS_DIGEST_SHA256, "joe", "myproduct",
-                                   ha1, &e),
-              MOSS_ERR_PARSE);
+  MT_CHECK_EQ(
+      moss_htdigest_lookup(file_md5, (size_t)len_md5, MOSS_DIGEST_SHA256, "joe",
+                           "myproduct", ha1, &e),
+      MOSS_ERR_PARSE);
   MT_CHECK_STR(ha1, "");
   MT_CHECK_EQ(e.line, 1);
   MT_CHECK_EQ(e.col, 15);
@@ -72,23 +67,24 @@ static void test_sha256_file(void) {
   load();
   MT_REQUIRE(len_sha > 0);
   char ha1[MOSS_DIGEST_HEX_MAX];
-  MT_CHECK_EQ(moss_htdigest_lookup(file_sha, (size_t) len_sha,
-                                   MOSS_DIGEST_SHA256, "joe", "myproduct",
-                                   ha1, NULL),
-              MOSS_OK);
-  MT_CHECK_STR(ha1, "d9d81b3c1a4c249f36c7598a160b1b5c"
-                    "13768ea6db94234d38d6aefb75b37b40");
+  MT_CHECK_EQ(
+      moss_htdigest_lookup(file_sha, (size_t)len_sha, MOSS_DIGEST_SHA256, "joe",
+                           "myproduct", ha1, NULL),
+      MOSS_OK);
+  MT_CHECK_STR(ha1,
+               "d9d81b3c1a4c249f36c7598a160b1b5c"
+               "13768ea6db94234d38d6aefb75b37b40");
 }
 
 /* Every chunk size gives the same answer as the one-shot lookup. */
 static void test_streaming_chunks(void) {
   load();
   MT_REQUIRE(len_md5 > 0);
-  for (size_t chunk = 1; chunk <= (size_t) len_md5; chunk++) {
+  for (size_t chunk = 1; chunk <= (size_t)len_md5; chunk++) {
     struct moss_htdigest_scan s;
     moss_htdigest_scan_init(&s, MOSS_DIGEST_MD5, "user2", "myproduct");
-    for (size_t off = 0; off < (size_t) len_md5; off += chunk) {
-      size_t n = MOSS_MIN(chunk, (size_t) len_md5 - off);
+    for (size_t off = 0; off < (size_t)len_md5; off += chunk) {
+      size_t n = MOSS_MIN(chunk, (size_t)len_md5 - off);
       MT_CHECK_EQ(moss_htdigest_scan_feed(&s, file_md5 + off, n), MOSS_OK);
     }
     MT_CHECK_EQ(moss_htdigest_scan_finish(&s), MOSS_OK);
@@ -111,12 +107,12 @@ static void test_format_rules(void) {
       "joe:myproduct:00000000000000000000000000000000\n"
       "ann:myproduct:0123456789abcdef0123456789abcdef";
   char ha1[MOSS_DIGEST_HEX_MAX];
-  MT_CHECK_EQ(moss_htdigest_lookup(text, strlen(text), MOSS_DIGEST_MD5,
-                                   "joe", "myproduct", ha1, NULL),
+  MT_CHECK_EQ(moss_htdigest_lookup(text, strlen(text), MOSS_DIGEST_MD5, "joe",
+                                   "myproduct", ha1, NULL),
               MOSS_OK);
   MT_CHECK_STR(ha1, "30ddc51638030c8748c70feadcf878d8");
-  MT_CHECK_EQ(moss_htdigest_lookup(text, strlen(text), MOSS_DIGEST_MD5,
-                                   "ann", "myproduct", ha1, NULL),
+  MT_CHECK_EQ(moss_htdigest_lookup(text, strlen(text), MOSS_DIGEST_MD5, "ann",
+                                   "myproduct", ha1, NULL),
               MOSS_OK);
   MT_CHECK_STR(ha1, "0123456789abcdef0123456789abcdef");
   /* Validation only. */
@@ -124,8 +120,7 @@ static void test_format_rules(void) {
                                    NULL, ha1, NULL),
               MOSS_OK);
   MT_CHECK_STR(ha1, "");
-  MT_CHECK_EQ(moss_htdigest_lookup("", 0, MOSS_DIGEST_MD5, "a", "b", ha1,
-                                   NULL),
+  MT_CHECK_EQ(moss_htdigest_lookup("", 0, MOSS_DIGEST_MD5, "a", "b", ha1, NULL),
               MOSS_OK);
 }
 
@@ -165,8 +160,8 @@ static void test_errors(void) {
       len = 2 + 1 + strlen(cases[i].text + 3);
     char ha1[MOSS_DIGEST_HEX_MAX] = "junk";
     struct moss_auth_file_error e;
-    MT_CHECK_EQ(moss_htdigest_lookup(cases[i].text, len, MOSS_DIGEST_MD5,
-                                     "joe", "myproduct", ha1, &e),
+    MT_CHECK_EQ(moss_htdigest_lookup(cases[i].text, len, MOSS_DIGEST_MD5, "joe",
+                                     "myproduct", ha1, &e),
                 MOSS_ERR_PARSE);
     MT_CHECK_STR(ha1, "");
     MT_CHECK_EQ(e.line, cases[i].line);
@@ -182,18 +177,18 @@ static void test_long_lines(void) {
   memcpy(text, "u:", 2);
   memcpy(text + 1024 - 33, ":30ddc51638030c8748c70feadcf878d8", 33);
   text[1024] = '\n';
-  MT_CHECK_EQ(moss_htdigest_lookup(text, 1025, MOSS_DIGEST_MD5, NULL, NULL,
-                                   NULL, NULL),
-              MOSS_OK);
+  MT_CHECK_EQ(
+      moss_htdigest_lookup(text, 1025, MOSS_DIGEST_MD5, NULL, NULL, NULL, NULL),
+      MOSS_OK);
   /* 1025: refused, at column 1025, whatever the chunking. */
   memset(text, 'a', 1025);
   memcpy(text, "u:", 2);
   memcpy(text + 1025 - 33, ":30ddc51638030c8748c70feadcf878d8", 33);
   text[1025] = '\n';
   struct moss_auth_file_error e;
-  MT_CHECK_EQ(moss_htdigest_lookup(text, 1026, MOSS_DIGEST_MD5, NULL, NULL,
-                                   NULL, &e),
-              MOSS_ERR_PARSE);
+  MT_CHECK_EQ(
+      moss_htdigest_lookup(text, 1026, MOSS_DIGEST_MD5, NULL, NULL, NULL, &e),
+      MOSS_ERR_PARSE);
   MT_CHECK_EQ(e.line, 1);
   MT_CHECK_EQ(e.col, 1025);
   MT_CHECK_STR(e.what, "line longer than 1024 bytes");
@@ -201,9 +196,9 @@ static void test_long_lines(void) {
   struct moss_htdigest_scan s;
   moss_htdigest_scan_init(&s, MOSS_DIGEST_MD5, "u", "r");
   MT_CHECK_EQ(moss_htdigest_scan_feed(&s, text, 1026), MOSS_ERR_PARSE);
-  MT_CHECK_EQ(moss_htdigest_scan_feed(
-                  &s, "u:r:30ddc51638030c8748c70feadcf878d8\n", 37),
-              MOSS_ERR_PARSE);
+  MT_CHECK_EQ(
+      moss_htdigest_scan_feed(&s, "u:r:30ddc51638030c8748c70feadcf878d8\n", 37),
+      MOSS_ERR_PARSE);
   MT_CHECK_EQ(moss_htdigest_scan_finish(&s), MOSS_ERR_PARSE);
   MT_CHECK(moss_htdigest_scan_ha1(&s) == NULL);
   MT_CHECK_EQ(moss_htdigest_scan_error(&s)->col, 1025);
@@ -217,17 +212,20 @@ static void test_error_texts(void) {
   char buf[200];
   MT_CHECK(moss_htdigest_error_format(buf, sizeof(buf), "rpc_auth.txt", &e,
                                       MOSS_AUTH_MSG_LOG) > 0);
-  MT_CHECK_STR(buf, "rpc_auth.txt:3:14: invalid password file: expected 32 "
-                    "hex digits after the second ':'");
+  MT_CHECK_STR(buf,
+               "rpc_auth.txt:3:14: invalid password file: expected 32 "
+               "hex digits after the second ':'");
   moss_htdigest_error_format(buf, sizeof(buf), "rpc_auth.txt", &e,
                              MOSS_AUTH_MSG_REPLY);
-  MT_CHECK_STR(buf, "invalid password file rpc_auth.txt: line 3: expected 32 "
-                    "hex digits after the second ':'");
+  MT_CHECK_STR(buf,
+               "invalid password file rpc_auth.txt: line 3: expected 32 "
+               "hex digits after the second ':'");
   e.line = 2;
   moss_htdigest_error_format(buf, sizeof(buf), "rpc_auth.txt", &e,
                              MOSS_AUTH_MSG_CONFIG);
-  MT_CHECK_STR(buf, "rpc_auth.txt: line 2: expected 32 hex digits after the "
-                    "second ':'");
+  MT_CHECK_STR(buf,
+               "rpc_auth.txt: line 2: expected 32 hex digits after the "
+               "second ':'");
   MT_CHECK_EQ(moss_htdigest_error_format(buf, 10, "rpc_auth.txt", &e,
                                          MOSS_AUTH_MSG_CONFIG),
               MOSS_ERR_TOOBIG);

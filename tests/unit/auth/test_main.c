@@ -8,13 +8,15 @@
 
 long at_read_file(const char *path, char *buf, size_t size) {
   FILE *f = fopen(path, "rb");
-  if (f == NULL) return -1;
+  if (f == NULL)
+    return -1;
   size_t n = fread(buf, 1, size - 1, f);
   int bad = ferror(f) || !feof(f);
   fclose(f);
-  if (bad) return -1;
+  if (bad)
+    return -1;
   buf[n] = '\0';
-  return (long) n;
+  return (long)n;
 }
 
 int at_next_row(char **cursor, char sep, char **fields, int max) {
@@ -22,7 +24,8 @@ int at_next_row(char **cursor, char sep, char **fields, int max) {
   while (p != NULL && *p != '\0') {
     char *nl = strchr(p, '\n');
     char *next = nl != NULL ? nl + 1 : NULL;
-    if (nl != NULL) *nl = '\0';
+    if (nl != NULL)
+      *nl = '\0';
     if (*p == '\0' || *p == '#') {
       p = next;
       continue;
@@ -31,7 +34,8 @@ int at_next_row(char **cursor, char sep, char **fields, int max) {
     fields[n++] = p;
     while (n < max) {
       char *s = strchr(p, sep);
-      if (s == NULL) break;
+      if (s == NULL)
+        break;
       *s = '\0';
       p = s + 1;
       fields[n++] = p;

@@ -13,20 +13,20 @@ static int seq_rng(void *arg, void *buf, size_t n) {
   (*ctr)++;
   memset(b, 0, n);
   for (size_t i = 0; i < 8 && i < n; i++)
-    b[n - 1 - i] = (uint8_t) (*ctr >> (8 * i));
+    b[n - 1 - i] = (uint8_t)(*ctr >> (8 * i));
   return MOSS_OK;
 }
 
 static int const_rng(void *arg, void *buf, size_t n) {
-  (void) arg;
+  (void)arg;
   memset(buf, 0x5a, n);
   return MOSS_OK;
 }
 
 static int bad_rng(void *arg, void *buf, size_t n) {
-  (void) arg;
-  (void) buf;
-  (void) n;
+  (void)arg;
+  (void)buf;
+  (void)n;
   return MOSS_ERR_IO;
 }
 
@@ -110,8 +110,7 @@ static void test_table_full(void) {
   for (size_t i = 0; i < MOSS_NONCE_TABLE_SIZE; i++)
     MT_CHECK_EQ(moss_nonce_check(&t, n[i], 1, 2000), MOSS_NONCE_VALID);
   /* Full: the oldest (issued at 1000) goes. */
-  MT_REQUIRE(moss_nonce_issue(&t, 2000, &n[MOSS_NONCE_TABLE_SIZE]) ==
-             MOSS_OK);
+  MT_REQUIRE(moss_nonce_issue(&t, 2000, &n[MOSS_NONCE_TABLE_SIZE]) == MOSS_OK);
   MT_CHECK_EQ(t.evictions, 1);
   MT_CHECK_EQ(moss_nonce_check(&t, n[0], 1, 2000), MOSS_NONCE_UNKNOWN);
   MT_CHECK_EQ(moss_nonce_check(&t, n[1], 1, 2000), MOSS_NONCE_VALID);
@@ -148,21 +147,21 @@ static void test_throttle(void) {
   /* Success forgets; so does a long quiet period. */
   moss_auth_throttle_success(&t, "10.0.0.7");
   MT_CHECK_EQ(moss_auth_throttle_delay(&t, "10.0.0.7", 14), 0);
-  for (int i = 0; i < 6; i++) moss_auth_throttle_fail(&t, "UART", 20, NULL);
+  for (int i = 0; i < 6; i++)
+    moss_auth_throttle_fail(&t, "UART", 20, NULL);
   MT_CHECK(moss_auth_throttle_delay(&t, "UART", 21) > 0);
   MT_CHECK_EQ(
       moss_auth_throttle_delay(&t, "UART", 20 + MOSS_AUTH_THROTTLE_FORGET_MS),
       0);
-  MT_CHECK_EQ(moss_auth_throttle_fail(&t, "UART",
-                                      20 + MOSS_AUTH_THROTTLE_FORGET_MS,
-                                      &count),
+  MT_CHECK_EQ(moss_auth_throttle_fail(
+                  &t, "UART", 20 + MOSS_AUTH_THROTTLE_FORGET_MS, &count),
               0);
   MT_CHECK_EQ(count, 1);
   /* A full table evicts the least recent peer. */
   char peer[16];
   for (int i = 0; i < 20; i++) {
     snprintf(peer, sizeof(peer), "p%d", i);
-    moss_auth_throttle_fail(&t, peer, 1000000 + (uint64_t) i, NULL);
+    moss_auth_throttle_fail(&t, peer, 1000000 + (uint64_t)i, NULL);
   }
   moss_auth_throttle_fail(&t, "p19", 1000100, &count);
   MT_CHECK_EQ(count, 2);

@@ -7,14 +7,16 @@
 
 static int find(struct memfs *m, const char *name) {
   for (int i = 0; i < MEMFS_FILES; i++)
-    if (m->f[i].used && strcmp(m->f[i].name, name) == 0) return i;
+    if (m->f[i].used && strcmp(m->f[i].name, name) == 0)
+      return i;
   return -1;
 }
 
-void memfs_reset(struct memfs *m) { memset(m, 0, sizeof(*m)); }
+void memfs_reset(struct memfs *m) {
+  memset(m, 0, sizeof(*m));
+}
 
-static int put_n(struct memfs *m, const char *name, const void *d,
-                 size_t n) {
+static int put_n(struct memfs *m, const char *name, const void *d, size_t n) {
   int i = find(m, name);
   if (i < 0)
     for (i = 0; i < MEMFS_FILES && m->f[i].used; i++) {
@@ -48,15 +50,18 @@ static int fs_read(void *ctx, const char *name, char *buf, size_t cap) {
   if (m->read_err_for_name && strcmp(name, m->read_err_name) == 0)
     return m->read_err_for_name;
   int i = find(m, name);
-  if (i < 0) return MOSS_ERR_NOENT;
-  if (m->f[i].len > cap) return MOSS_ERR_TOOBIG;
+  if (i < 0)
+    return MOSS_ERR_NOENT;
+  if (m->f[i].len > cap)
+    return MOSS_ERR_TOOBIG;
   memcpy(buf, m->f[i].data, m->f[i].len);
-  return (int) m->f[i].len;
+  return (int)m->f[i].len;
 }
 
 static int fs_write(void *ctx, const char *name, const void *d, size_t n) {
   struct memfs *m = ctx;
-  if (m->fail_write) return m->fail_write;
+  if (m->fail_write)
+    return m->fail_write;
   m->writes++;
   return put_n(m, name, d, n);
 }
@@ -64,7 +69,8 @@ static int fs_write(void *ctx, const char *name, const void *d, size_t n) {
 static int fs_remove(void *ctx, const char *name) {
   struct memfs *m = ctx;
   int i = find(m, name);
-  if (i < 0) return MOSS_ERR_NOENT;
+  if (i < 0)
+    return MOSS_ERR_NOENT;
   m->f[i].used = false;
   return MOSS_OK;
 }

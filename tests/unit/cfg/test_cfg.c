@@ -9,6 +9,7 @@
 #include "moss/cfg.h"
 #include "moss/err.h"
 #include "moss/log.h"
+#include "moss/priv/cfg_json.h"
 #include "moss/util.h"
 
 static struct memfs fs;
@@ -18,14 +19,14 @@ static const uint8_t mac[6] = {0x24, 0x0a, 0xc4, 0x00, 0x31, 0xbc};
 static char logbuf[8192];
 static void sink(void *arg, enum moss_log_level lvl, const char *mod,
                  const char *msg) {
-  (void) arg;
-  (void) mod;
+  (void)arg;
+  (void)mod;
   size_t n = strlen(logbuf);
-  snprintf(logbuf + n, sizeof(logbuf) - n, "%d|%s\n", (int) lvl, msg);
+  snprintf(logbuf + n, sizeof(logbuf) - n, "%d|%s\n", (int)lvl, msg);
 }
 static bool logged(enum moss_log_level lvl, const char *msg) {
   char want[512];
-  snprintf(want, sizeof(want), "%d|%s\n", (int) lvl, msg);
+  snprintf(want, sizeof(want), "%d|%s\n", (int)lvl, msg);
   return strstr(logbuf, want) != NULL;
 }
 
@@ -55,7 +56,8 @@ static int rpc_set(struct moss_cfg *cfg, const struct moss_cfg_env *e,
   cJSON *p = js(params), *res = NULL;
   bool reboot;
   moss_cfg_rpc_set(cfg, e, p, &res, &reboot, st);
-  if (saved != NULL) *saved = cJSON_IsTrue(cJSON_GetObjectItem(res, "saved"));
+  if (saved != NULL)
+    *saved = cJSON_IsTrue(cJSON_GetObjectItem(res, "saved"));
   cJSON_Delete(res);
   cJSON_Delete(p);
   return st->code;
@@ -172,12 +174,12 @@ static void test_get_subtree_and_scalar(void) {
   cJSON *res = NULL, *p = js("{\"key\":\"http\"}");
   MT_REQUIRE(moss_cfg_rpc_get(&c, &e, p, &res, &st) == MOSS_OK);
   /* http.md §1: what a fresh device shows for http. */
-  cJSON *want = js(
-      "{\"auth_algo\":0,\"auth_domain\":\"\",\"auth_file\":\"\","
-      "\"document_root\":\"/\",\"enable\":true,\"extra_headers\":\"\","
-      "\"hidden_files\":\"\",\"index_files\":\"\",\"listen_addr\":\"80\","
-      "\"ssl_ca_cert\":\"\",\"ssl_cert\":\"\",\"ssl_key\":\"\","
-      "\"upload_acl\":\"*\"}");
+  cJSON *want =
+      js("{\"auth_algo\":0,\"auth_domain\":\"\",\"auth_file\":\"\","
+         "\"document_root\":\"/\",\"enable\":true,\"extra_headers\":\"\","
+         "\"hidden_files\":\"\",\"index_files\":\"\",\"listen_addr\":\"80\","
+         "\"ssl_ca_cert\":\"\",\"ssl_cert\":\"\",\"ssl_key\":\"\","
+         "\"upload_acl\":\"*\"}");
   MT_CHECK(cJSON_Compare(res, want, true));
   /* schema order: enable first, extra_headers last */
   MT_CHECK_STR(res->child->string, "enable");
@@ -307,7 +309,8 @@ static void test_legacy_conf_json(void) {
   MT_REQUIRE(moss_cfg_load_boot(&c, &e) == MOSS_OK);
   MT_CHECK_STR(c.sys.tz_spec, "UTC0");
   MT_CHECK(!memfs_has(&fs, "conf.json"));
-  MT_CHECK_STR(memfs_get(&fs, "conf9.json"), "{\"sys\":{\"tz_spec\":\"UTC0\"}}");
+  MT_CHECK_STR(memfs_get(&fs, "conf9.json"),
+               "{\"sys\":{\"tz_spec\":\"UTC0\"}}");
   moss_cfg_free(&c);
 }
 
@@ -374,16 +377,16 @@ static void test_acl_matching(void) {
   MT_CHECK(!moss_cfg_acl_allows("-rpc.http_enable,*", alias));
   MT_CHECK(!moss_cfg_acl_allows("-rpc.http.enable,*", he));
   MT_CHECK(moss_cfg_acl_allows("+rpc.http.enable", he));
-  MT_CHECK(!moss_cfg_acl_allows("-rpc.*,-conf_acl,*",
-                                moss_cfg_find("conf_acl", 8)));
+  MT_CHECK(
+      !moss_cfg_acl_allows("-rpc.*,-conf_acl,*", moss_cfg_find("conf_acl", 8)));
 }
 
 static void parse_err(const char *text, const char *want) {
   struct moss_cfg c;
   char err[MOSS_CFG_MSG_MAX];
   moss_cfg_init(&c);
-  int r = moss_cfg_apply_layer(&c, "conf9.json", text, strlen(text), NULL,
-                               err, sizeof(err));
+  int r = moss_cfg_apply_layer(&c, "conf9.json", text, strlen(text), NULL, err,
+                               sizeof(err));
   MT_CHECK_EQ(r, MOSS_ERR_PARSE);
   if (strcmp(err, want) != 0)
     mt_fail(__FILE__, __LINE__, "got \"%s\", want \"%s\"", err, want);
@@ -394,10 +397,11 @@ static void parse_err(const char *text, const char *want) {
 }
 
 static void test_parse_errors_line_col(void) {
-  parse_err("{\n  \"http\": {\n    \"enable\": false,\n"
-            "    \"listen_addr\": 443\n  }\n}\n",
-            "conf9.json:4:20: config parse error: http.listen_addr: "
-            "expected string");
+  parse_err(
+      "{\n  \"http\": {\n    \"enable\": false,\n"
+      "    \"listen_addr\": 443\n  }\n}\n",
+      "conf9.json:4:20: config parse error: http.listen_addr: "
+      "expected string");
   parse_err("{\"http\": {\"enable\": false}, \"debug\": {\"level\": 1.5}}",
             "conf9.json:1:48: config parse error: debug.level: expected int");
   parse_err("{\"http\": {\"enable\": false}, \"debug\": 3}",
@@ -410,8 +414,9 @@ static void test_parse_errors_line_col(void) {
             "conf9.json:1:45: config parse error: unexpected end of input");
   parse_err("{\"http\": [1, 2}",
             "conf9.json:1:15: config parse error: unexpected '}'");
-  parse_err("  [1]", "conf9.json:1:3: config parse error: the root must be "
-                     "an object");
+  parse_err("  [1]",
+            "conf9.json:1:3: config parse error: the root must be "
+            "an object");
   parse_err("{\"http\": {\"enable\": false}} x",
             "conf9.json:1:29: config parse error: unexpected data after "
             "the JSON value");
@@ -420,8 +425,9 @@ static void test_parse_errors_line_col(void) {
   /* unknown keys are fine (skipped), null unsets a string */
   struct moss_cfg c;
   moss_cfg_init(&c);
-  const char *ok = "{\"nope\":{\"x\":1},\"http\":{\"document_root\":null,"
-                   "\"zzz\":1,\"enable\":false}}";
+  const char *ok =
+      "{\"nope\":{\"x\":1},\"http\":{\"document_root\":null,"
+      "\"zzz\":1,\"enable\":false}}";
   MT_CHECK_EQ(moss_cfg_apply_layer(&c, "f", ok, strlen(ok), NULL, NULL, 0),
               MOSS_OK);
   MT_CHECK(c.http.document_root == NULL && !c.http.enable);
@@ -443,8 +449,9 @@ static void test_broken_layer_skipped_at_boot(void) {
   moss_log_set_stderr(1);
   MT_CHECK_EQ(c.debug.level, 3); /* conf9 skipped entirely */
   MT_CHECK(c.http.enable);
-  MT_CHECK(logged(MOSS_LL_ERROR, "conf9.json:3:22: config parse error: "
-                                 "http.enable: expected bool"));
+  MT_CHECK(logged(MOSS_LL_ERROR,
+                  "conf9.json:3:22: config parse error: "
+                  "http.enable: expected bool"));
   moss_cfg_free(&c);
 }
 
@@ -504,9 +511,8 @@ static void test_set_types_and_errors(void) {
   MT_CHECK_STR(c.http.listen_addr, ":443");
   MT_CHECK_STR(c.http.ssl_key, "ATCA:0");
   MT_CHECK(c.mqtt.reconnect_timeout_min == 5.0);
-  MT_CHECK_EQ(rpc_set(&c, &e, "{\"key\":\"debug.level\",\"value\":3}", &st,
-                      NULL),
-              0);
+  MT_CHECK_EQ(
+      rpc_set(&c, &e, "{\"key\":\"debug.level\",\"value\":3}", &st, NULL), 0);
   MT_CHECK_EQ(c.debug.level, 3);
   MT_CHECK_EQ(rpc_set(&c, &e,
                       "{\"key\":\"wifi.sta\",\"config\":{\"enable\":true,"
@@ -515,9 +521,9 @@ static void test_set_types_and_errors(void) {
               0);
   MT_CHECK(c.wifi.sta.enable);
   MT_CHECK_STR(c.wifi.sta.ssid, "x");
-  MT_CHECK_EQ(rpc_set(&c, &e, "{\"config\":{\"http\":{\"ssl_key\":\"\"}}}",
-                      &st, NULL),
-              0);
+  MT_CHECK_EQ(
+      rpc_set(&c, &e, "{\"config\":{\"http\":{\"ssl_key\":\"\"}}}", &st, NULL),
+      0);
   MT_CHECK(c.http.ssl_key == NULL);
   moss_cfg_free(&c);
 }
@@ -528,10 +534,10 @@ static void test_set_alias(void) {
   struct moss_cfg c;
   struct moss_cfg_status st;
   moss_cfg_init(&c);
-  MT_CHECK_EQ(rpc_set(&c, &e,
-                      "{\"config\":{\"rpc\":{\"http\":{\"enable\":false}}}}",
-                      &st, NULL),
-              0);
+  MT_CHECK_EQ(
+      rpc_set(&c, &e, "{\"config\":{\"rpc\":{\"http\":{\"enable\":false}}}}",
+              &st, NULL),
+      0);
   MT_CHECK(!c.rpc.http_enable);
   MT_CHECK_EQ(rpc_set(&c, &e,
                       "{\"config\":{\"rpc\":{\"http_enable\":true,"
@@ -544,8 +550,9 @@ static void test_set_alias(void) {
                       "\"http\":{\"enable\":false}}}}",
                       &st, NULL),
               400);
-  MT_CHECK_STR(st.msg, "invalid config value: rpc.http.enable and "
-                       "rpc.http_enable differ");
+  MT_CHECK_STR(st.msg,
+               "invalid config value: rpc.http.enable and "
+               "rpc.http_enable differ");
   MT_CHECK(c.rpc.http_enable);
   MT_CHECK_EQ(rpc_set(&c, &e, "{\"key\":\"rpc.http.enable\",\"value\":false}",
                       &st, NULL),
@@ -568,9 +575,9 @@ static void test_set_conf_acl_refusal(void) {
               403);
   MT_CHECK_STR(st.msg, "not allowed to set rpc.auth_file");
   MT_CHECK_STR(c.http.listen_addr, "80"); /* whole request refused */
-  MT_CHECK_EQ(rpc_set(&c, &e, "{\"key\":\"conf_acl\",\"value\":\"*\"}", &st,
-                      NULL),
-              403);
+  MT_CHECK_EQ(
+      rpc_set(&c, &e, "{\"key\":\"conf_acl\",\"value\":\"*\"}", &st, NULL),
+      403);
   MT_CHECK_STR(st.msg, "not allowed to set conf_acl");
   /* alias: -rpc.* denies rpc.http.enable too */
   MT_CHECK_EQ(rpc_set(&c, &e, "{\"key\":\"rpc.http.enable\",\"value\":false}",
@@ -578,15 +585,15 @@ static void test_set_conf_acl_refusal(void) {
               403);
   MT_CHECK_STR(st.msg, "not allowed to set rpc.http.enable");
   /* the running ACL applies for vendor levels too */
-  MT_CHECK_EQ(rpc_set(&c, &e,
-                      "{\"config\":{\"rpc\":{\"enable\":false}},\"level\":3}",
-                      &st, NULL),
-              403);
+  MT_CHECK_EQ(
+      rpc_set(&c, &e, "{\"config\":{\"rpc\":{\"enable\":false}},\"level\":3}",
+              &st, NULL),
+      403);
   MT_CHECK(!memfs_has(&fs, "conf3.json"));
   /* an unchanged value is not a change: allowed */
-  MT_CHECK_EQ(rpc_set(&c, &e, "{\"config\":{\"rpc\":{\"enable\":true}}}", &st,
-                      NULL),
-              0);
+  MT_CHECK_EQ(
+      rpc_set(&c, &e, "{\"config\":{\"rpc\":{\"enable\":true}}}", &st, NULL),
+      0);
   MT_CHECK_EQ(rpc_set(&c, &e, "{\"config\":{\"http\":{\"listen_addr\":\"1\"}}}",
                       &st, NULL),
               0);
@@ -597,10 +604,10 @@ static void test_set_conf_acl_refusal(void) {
 static int validations;
 static bool validator(void *arg, const struct moss_cfg *cand, const char *path,
                       const char *value, char *reason, size_t n) {
-  (void) arg;
+  (void)arg;
   validations++;
-  if (strcmp(path, "http.ssl_key") == 0 && !str_eq(cand->http.ssl_cert,
-                                                   "good.pem")) {
+  if (strcmp(path, "http.ssl_key") == 0 &&
+      !str_eq(cand->http.ssl_cert, "good.pem")) {
     snprintf(reason, n, "%s: key does not match the certificate", value);
     return false;
   }
@@ -624,8 +631,9 @@ static void test_set_validation(void) {
                       "\"listen_addr\":\":443\"}}}",
                       &st, NULL),
               400);
-  MT_CHECK_STR(st.msg, "invalid config value: http.ssl_cert: bad.pem: no "
-                       "certificate found");
+  MT_CHECK_STR(st.msg,
+               "invalid config value: http.ssl_cert: bad.pem: no "
+               "certificate found");
   MT_CHECK_STR(c.http.listen_addr, "80");
   /* the key is checked against the certificate of the same request */
   MT_CHECK_EQ(rpc_set(&c, &e,
@@ -694,8 +702,9 @@ static void test_save_diff_only(void) {
   fs.fail_write = MOSS_ERR_NOSPC;
   MT_CHECK(moss_cfg_rpc_save(&c, &e, p, &res, &reboot, &st) < 0);
   MT_CHECK_EQ(st.code, -1);
-  MT_CHECK_STR(st.msg, "error saving config: cannot write conf9.json: "
-                       "no space left");
+  MT_CHECK_STR(st.msg,
+               "error saving config: cannot write conf9.json: "
+               "no space left");
   MT_CHECK(res == NULL);
   fs.fail_write = 0;
   cJSON_Delete(p);
@@ -712,10 +721,10 @@ static void test_save_vendor_level(void) {
   bool saved = false;
   moss_cfg_init(&c);
   MT_REQUIRE(moss_cfg_load_boot(&c, &e) == MOSS_OK);
-  MT_CHECK_EQ(rpc_set(&c, &e,
-                      "{\"config\":{\"mqtt\":{\"enable\":true}},\"level\":3}",
-                      &st, &saved),
-              0);
+  MT_CHECK_EQ(
+      rpc_set(&c, &e, "{\"config\":{\"mqtt\":{\"enable\":true}},\"level\":3}",
+              &st, &saved),
+      0);
   MT_CHECK(saved);
   MT_CHECK(!c.mqtt.enable); /* the running tree is not changed */
   MT_CHECK_STR(memfs_get(&fs, "conf3.json"),
@@ -766,8 +775,9 @@ static void test_nomem_everywhere(void) {
     struct moss_cfg c;
     struct moss_cfg_status st;
     moss_cfg_init(&c);
-    cJSON *p = js("{\"config\":{\"wifi\":{\"sta\":{\"ssid\":\"abc\"}}},"
-                  "\"save\":true}");
+    cJSON *p =
+        js("{\"config\":{\"wifi\":{\"sta\":{\"ssid\":\"abc\"}}},"
+           "\"save\":true}");
     cJSON *res = NULL;
     moss_log_set_stderr(0);
     moss_alloc_fail_after(n);

@@ -1,4 +1,5 @@
-/* Unit tests of core/: allocator, buffers, strings, glob, base64, crc. */
+/* Unit tests of core/: allocator, buffers, strings, glob, base64, crc,
+ * JSON positions, log sanitizing. */
 #include <string.h>
 
 #include "harness.h"
@@ -7,6 +8,8 @@
 #include "moss/buf.h"
 #include "moss/err.h"
 #include "moss/glob.h"
+#include "moss/json.h"
+#include "moss/log.h"
 #include "moss/util.h"
 
 static void test_alloc_counts_per_subsystem(void) {
@@ -21,7 +24,7 @@ static void test_alloc_counts_per_subsystem(void) {
   MT_CHECK_EQ(b.by_sub[MOSS_SUB_TLS] - a.by_sub[MOSS_SUB_TLS],
               100 + MOSS_ALLOC_OVERHEAD);
   MT_CHECK_EQ(b.blocks - a.blocks, 2);
-  MT_CHECK_EQ(((unsigned char *) q)[99], 0);
+  MT_CHECK_EQ(((unsigned char *)q)[99], 0);
   p = moss_realloc(p, 300);
   MT_REQUIRE(p != NULL);
   moss_alloc_get_stats(&b);
@@ -125,11 +128,113 @@ static void test_util(void) {
   moss_zeroize(k, sizeof(k));
   MT_CHECK_MEM(k, "\0\0\0\0\0\0\0\0", 8);
   char d[4];
-  MT_CHECK_EQ(moss_str_copy(d, sizeof(d), moss_str_c("abcd")),
-              MOSS_ERR_TOOBIG);
+  MT_CHECK_EQ(moss_str_copy(d, sizeof(d), moss_str_c("abcd")), MOSS_ERR_TOOBIG);
   MT_CHECK_EQ(moss_str_copy(d, sizeof(d), moss_str_c("abc")), MOSS_OK);
   MT_CHECK(moss_str_casecmp_eq(moss_str_c("Sys"), moss_str_c("sYS")));
   MT_CHECK_STR(moss_strerror(MOSS_ERR_NOSPC), "no space left");
+}
+
+/* A literal as (text, n): its bytes without the terminating NUL. */
+#define JT(lit) (lit), (sizeof(lit) - 1)
+
+static void test_json_ws(void) {
+  MT_CHECK(moss_json_is_ws(' ') && moss_json_is_ws('\t'));
+  MT_CHECK(moss_json_is_ws('\r') && moss_json_is_ws('\n'));
+  /* RFC 8259: nothing else, although cJSON skips every byte <= 0x20. */
+  MT_CHECK(!moss_json_is_ws('\v') && !moss_json_is_ws('\f'));
+  MT_CHECK(!moss_json_is_ws('\0') && !moss_json_is_ws('x'));
+  MT_CHECK_EQ(moss_json_skip_ws(JT(" \t\r\n x"), 0), 5);
+  MT_CHECK_EQ(moss_json_skip_ws(JT(" \v x"), 0), 1);
+  MT_CHECK_EQ(moss_json_skip_ws(JT("   "), 1), 3);
+}
+
+static void test_json_strings(void) {
+  MT_CHECK_EQ(moss_json_string_end(JT("\"a\\\"b\" x"), 0), 5);
+  MT_CHECK_EQ(moss_json_skip_string(JT("\"a\\\"b\" x"), 0), 6);
+  MT_CHECK_EQ(moss_json_skip_string(JT("\"\\\\\"x"), 0), 4);
+  MT_CHECK_EQ(moss_json_string_end(JT("\"abc"), 0), 4);
+  MT_CHECK_EQ(moss_json_skip_string(JT("\"abc"), 0), 4);
+  /* A backslash as the last byte: the escape runs past n, the result
+   * stays n (the '"' beyond n is never looked at). */
+  MT_CHECK_EQ(moss_json_string_end("\"ab\\\"", 4, 0), 4);
+  MT_CHECK_EQ(moss_json_skip_string("\"ab\"", 3, 0), 3);
+}
+
+static void test_json_values(void) {
+  const char obj[] = "{\"a\":[1,\"]}\",{}],\"b\":\"{\"} ,";
+  MT_CHECK_EQ(moss_json_skip_value(obj, sizeof(obj) - 1, 0), 25);
+  MT_CHECK_EQ(moss_json_skip_value(JT("[[[]]]x"), 0), 6);
+  MT_CHECK_EQ(moss_json_skip_value(JT("123 ,"), 0), 3);
+  MT_CHECK_EQ(moss_json_skip_value(JT("-1.5e3}"), 0), 6);
+  MT_CHECK_EQ(moss_json_skip_value(JT("true]"), 0), 4);
+  MT_CHECK_EQ(moss_json_skip_value(JT("null\n"), 0), 4);
+  MT_CHECK_EQ(moss_json_skip_value(JT("\"x\\\"y\","), 0), 6);
+  /* Not RFC whitespace: part of the token, so a caller checking the
+   * token's grammar rejects it instead of losing its place. */
+  MT_CHECK_EQ(moss_json_skip_value(JT("1\v,"), 0), 2);
+  MT_CHECK_EQ(moss_json_skip_value(JT("{\"a\":[1,2"), 0), 9);
+  MT_CHECK_EQ(moss_json_skip_value(JT("x"), 1), 1);
+}
+
+static void test_json_members(void) {
+  const char t[] =
+      "{ \"a\" : 1 ,\r\n\t\"b\\\"c\":{\"x\":[1,2]}, \"id\" :\"q\" }";
+  size_t n = sizeof(t) - 1, i = 1;
+  struct moss_str key;
+  MT_REQUIRE(moss_json_member(t, n, &i, &key));
+  MT_CHECK(moss_str_eq_c(key, "a"));
+  MT_CHECK_EQ(t[i], '1');
+  MT_REQUIRE(moss_json_member_next(t, n, &i));
+  MT_REQUIRE(moss_json_member(t, n, &i, &key));
+  MT_CHECK(moss_str_eq_c(key, "b\\\"c")); /* as written, not decoded */
+  MT_CHECK_EQ(t[i], '{');
+  MT_REQUIRE(moss_json_member_next(t, n, &i));
+  MT_REQUIRE(moss_json_member(t, n, &i, &key));
+  MT_CHECK(moss_str_eq_c(key, "id"));
+  MT_CHECK_EQ(moss_json_skip_value(t, n, i) - i, 3);
+  MT_CHECK(!moss_json_member_next(t, n, &i)); /* the closing '}' */
+
+  i = 1;
+  MT_CHECK(!moss_json_member(JT("{ }"), &i, &key));
+  i = 1;
+  MT_CHECK(!moss_json_member(JT("{\"a\"\v:1}"), &i, &key));
+  i = 1;
+  MT_CHECK(!moss_json_member(JT("{\"a"), &i, &key));
+  i = 1;
+  MT_CHECK(!moss_json_member(JT("{\"a\""), &i, &key));
+  i = 5;
+  MT_CHECK(!moss_json_member_next(JT("{\"a\":1"), &i));
+  i = 5; /* a string value, then a byte cJSON skips but RFC 8259 not */
+  MT_CHECK(!moss_json_member_next(JT("{\"a\":\"x\"\v,\"b\":2}"), &i));
+}
+
+static void test_log_sanitize(void) {
+  MT_CHECK(!moss_log_printable(0x00) && !moss_log_printable(0x1f));
+  MT_CHECK(moss_log_printable(0x20) && moss_log_printable(0x7e));
+  MT_CHECK(!moss_log_printable(0x7f) && !moss_log_printable(0x80));
+  MT_CHECK(!moss_log_printable(0xff));
+
+  char d[32];
+  const char in[] = "ab\r\nc\x1b[1m\x7f\x80\xff\t~ ";
+  MT_CHECK_EQ(moss_log_sanitize(d, sizeof(d), in, sizeof(in) - 1), 15);
+  MT_CHECK_STR(d, "ab??c?[1m????~ ");
+  /* Forged line: the CR/LF never reach the log. */
+  MT_CHECK_EQ(moss_log_sanitize(d, sizeof(d), "u\nERROR x", 9), 9);
+  MT_CHECK_STR(d, "u?ERROR x");
+  /* Embedded NUL: replaced, not an early end. */
+  MT_CHECK_EQ(moss_log_sanitize(d, sizeof(d), "a\0b", 3), 3);
+  MT_CHECK_STR(d, "a?b");
+  /* Truncated to the destination, always terminated. */
+  MT_CHECK_EQ(moss_log_sanitize(d, 4, "abcdef", 6), 3);
+  MT_CHECK_STR(d, "abc");
+  MT_CHECK_EQ(moss_log_sanitize(d, 1, "abcdef", 6), 0);
+  MT_CHECK_STR(d, "");
+  /* Nothing written at all into a 0-byte destination. */
+  d[0] = 'z';
+  MT_CHECK_EQ(moss_log_sanitize(d, 0, "abc", 3), 0);
+  MT_CHECK_EQ(d[0], 'z');
+  MT_CHECK_EQ(moss_log_sanitize(d, sizeof(d), NULL, 0), 0);
+  MT_CHECK_STR(d, "");
 }
 
 int main(int argc, char **argv) {
@@ -140,5 +245,10 @@ int main(int argc, char **argv) {
   MT_RUN(test_glob);
   MT_RUN(test_base64);
   MT_RUN(test_util);
+  MT_RUN(test_json_ws);
+  MT_RUN(test_json_strings);
+  MT_RUN(test_json_values);
+  MT_RUN(test_json_members);
+  MT_RUN(test_log_sanitize);
   return mt_done();
 }

@@ -5,31 +5,20 @@
 
 #include "harness.h"
 #include "moss/alloc.h"
-#include "moss/conn.h"
 #include "moss/err.h"
 #include "moss/ev.h"
+#include "moss/log.h"
 #include "moss/util.h"
-#include "test_ev.h"
 
-enum moss_ev_backend test_backend = MOSS_EV_BACKEND_EPOLL;
+static enum moss_ev_backend test_backend = MOSS_EV_BACKEND_EPOLL;
 
-struct moss_ev *test_ev_new(void) {
+/* A loop on test_backend (NULL on failure). */
+static struct moss_ev *test_ev_new(void) {
   struct moss_ev_cfg cfg = {.backend = test_backend};
   struct moss_ev *ev = NULL;
   if (moss_ev_new(&ev, &cfg) != MOSS_OK)
     return NULL;
   return ev;
-}
-
-bool test_run_until(struct moss_ev *ev, const bool *flag, int ms) {
-  uint64_t end = moss_ev_now(ev) + (uint64_t)ms;
-  while (!*flag) {
-    if (moss_ev_run_once(ev, 10) < 0)
-      return false;
-    if (moss_ev_now(ev) > end)
-      return *flag;
-  }
-  return true;
 }
 
 static char order[16];
@@ -168,31 +157,6 @@ static void test_backend_env(void) {
   moss_ev_free(ev);
 }
 
-static void test_parse_addr(void) {
-  uint32_t ip;
-  uint16_t port;
-  MT_CHECK_EQ(moss_conn_parse_addr("127.0.0.1:8080", &ip, &port), MOSS_OK);
-  MT_CHECK(ip == 0x7f000001u && port == 8080);
-  MT_CHECK_EQ(moss_conn_parse_addr(":443", &ip, &port), MOSS_OK);
-  MT_CHECK(ip == 0 && port == 443);
-  MT_CHECK_EQ(moss_conn_parse_addr("0", &ip, &port), MOSS_OK);
-  MT_CHECK(ip == 0 && port == 0);
-  MT_CHECK_EQ(moss_conn_parse_addr("localhost:1", &ip, &port), MOSS_OK);
-  MT_CHECK(ip == 0x7f000001u);
-  const char *bad[] = {"",
-                       "1.2.3:80",
-                       "1.2.3.4:",
-                       "1.2.3.4:65536",
-                       "256.1.1.1:1",
-                       "1.2.3.4.5:1",
-                       "x:1",
-                       "80x",
-                       "1.2.3.4:-1",
-                       "999999"};
-  for (size_t i = 0; i < MOSS_ARRAY_SIZE(bad); i++)
-    MT_CHECK_EQ(moss_conn_parse_addr(bad[i], &ip, &port), MOSS_ERR_INVAL);
-}
-
 #define BOTH(fn)                          \
   static void fn##_epoll(void) {          \
     test_backend = MOSS_EV_BACKEND_EPOLL; \
@@ -208,7 +172,7 @@ BOTH(t_soon)
 BOTH(t_io_watch)
 BOTH(t_signals)
 
-void test_ev_all(void) {
+static void test_ev_all(void) {
   MT_RUN(t_timers_epoll);
   MT_RUN(t_timers_poll);
   MT_RUN(t_timer_cap_epoll);
@@ -220,13 +184,11 @@ void test_ev_all(void) {
   MT_RUN(t_signals_epoll);
   MT_RUN(t_signals_poll);
   MT_RUN(test_backend_env);
-  MT_RUN(test_parse_addr);
 }
 
 int main(int argc, char **argv) {
   mt_init(argc, argv);
   moss_log_set_stderr(0);
   test_ev_all();
-  test_conn_all();
   return mt_done();
 }

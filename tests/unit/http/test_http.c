@@ -8,6 +8,8 @@
 
 #define NHDR 8
 
+void test_router(void); /* test_router.c */
+
 static struct moss_http_header hdrs[MOSS_HTTP_MAX_HEADERS];
 
 static int parse(struct moss_http_req *req, const char *s) {
@@ -535,5 +537,6 @@ int main(int argc, char **argv) {
   MT_RUN(test_query_and_list);
   MT_RUN(test_status_text);
   MT_RUN(test_response_writer);
+  MT_RUN(test_router);
   return mt_done();
 }

@@ -9,10 +9,12 @@ static struct moss_str S(const char *s) {
   return moss_str_c(s);
 }
 
-static void test_boundary(void) {
+static void
+test_boundary(void) {
   struct moss_str b;
-  MT_CHECK_EQ(moss_multipart_boundary(S("multipart/form-data; boundary=abc"),
-                                      &b), MOSS_OK);
+  MT_CHECK_EQ(
+      moss_multipart_boundary(S("multipart/form-data; boundary=abc"), &b),
+      MOSS_OK);
   MT_CHECK(moss_str_eq_c(b, "abc"));
   MT_CHECK_EQ(moss_multipart_boundary(
                   S("Multipart/Form-Data; charset=x; boundary=\"a b\""), &b),
@@ -21,8 +23,8 @@ static void test_boundary(void) {
   MT_CHECK_EQ(moss_multipart_boundary(S("text/plain"), &b), MOSS_ERR_NOTSUP);
   MT_CHECK_EQ(moss_multipart_boundary(S("multipart/form-data"), &b),
               MOSS_ERR_PARSE);
-  MT_CHECK_EQ(moss_multipart_boundary(S("multipart/form-data; boundary="),
-                                      &b), MOSS_ERR_PARSE);
+  MT_CHECK_EQ(moss_multipart_boundary(S("multipart/form-data; boundary="), &b),
+              MOSS_ERR_PARSE);
 }
 
 static void test_parts(void) {
@@ -56,17 +58,18 @@ static void test_parts(void) {
 static void test_malformed(void) {
   struct moss_str b = S("Z");
   const char *bad[] = {
-      "",                                    /* no delimiter */
-      "--Z\r\nContent-Disposition: x\r\n",   /* no blank line */
-      "--Z\r\n\r\nunterminated data",        /* no closing delimiter */
-      "--Zjunk\r\n\r\nx\r\n--Z--",           /* junk after the delimiter */
+      "",                                  /* no delimiter */
+      "--Z\r\nContent-Disposition: x\r\n", /* no blank line */
+      "--Z\r\n\r\nunterminated data",      /* no closing delimiter */
+      "--Zjunk\r\n\r\nx\r\n--Z--",         /* junk after the delimiter */
       "--Z\r\nno colon here\r\n\r\nx\r\n--Z--",
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     size_t pos = 0;
     struct moss_multipart_part p;
     int rc = moss_multipart_next(S(bad[i]), b, &pos, &p);
-    if (rc != MOSS_ERR_PARSE) mt_fail(__FILE__, __LINE__, "case %zu: %d", i, rc);
+    if (rc != MOSS_ERR_PARSE)
+      mt_fail(__FILE__, __LINE__, "case %zu: %d", i, rc);
   }
 }
 

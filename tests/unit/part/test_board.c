@@ -7,7 +7,8 @@
 #include <zip.h>
 
 #include "harness.h"
-#include "moss/board_flash.h"
+#include "moss/board_boot.h"
+#include "moss/board_factory.h"
 #include "moss/err.h"
 #include "moss/flash_emu.h"
 #include "moss/part.h"

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "moss/priv/rpc_json.h"
 #include "moss/rpc.h"
 
 #define FAKE_MAX_OUT 8
@@ -15,8 +16,8 @@ struct fake_ch {
   const char *type;
   const char *info;
   bool non_persistent;
-  bool close_on_send;  /* HTTP-like: close inside send_frame */
-  bool defer_close;    /* ops->close only records the request */
+  bool close_on_send; /* HTTP-like: close inside send_frame */
+  bool defer_close;   /* ops->close only records the request */
   int close_requests;
   bool closed;
   int n_out;

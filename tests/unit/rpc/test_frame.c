@@ -13,9 +13,10 @@ static int parse_c(const char *s, struct moss_rpc_frame *f) {
 
 static void test_parse_request(void) {
   struct moss_rpc_frame f;
-  const char *s = "{\"id\":1,\"src\":\"mos\",\"dst\":\"d1\",\"tag\":\"t\","
-                  "\"method\":\"RPC.Ping\",\"params\":{\"a\":2},\"v\":2,"
-                  "\"auth\":{\"realm\":\"r\"},\"key\":1,\"trace\":[]}";
+  const char *s =
+      "{\"id\":1,\"src\":\"mos\",\"dst\":\"d1\",\"tag\":\"t\","
+      "\"method\":\"RPC.Ping\",\"params\":{\"a\":2},\"v\":2,"
+      "\"auth\":{\"realm\":\"r\"},\"key\":1,\"trace\":[]}";
   MT_REQUIRE(parse_c(s, &f) == MOSS_OK);
   MT_CHECK_EQ(f.id_type, MOSS_RPC_ID_NUMBER);
   MT_CHECK_STR(f.id, "1");
@@ -75,11 +76,26 @@ static void test_id_preserved(void) {
  * types for the string keys and bytes the JSON text cannot hold. */
 static void test_parse_invalid(void) {
   static const char *bad[] = {
-      "", " ", "{", "}", "nonsense", "{\"id\":1,}", "[1,2]", "\"str\"", "42",
-      "null", "{\"id\":1} x", "{\"id\":1}{\"id\":2}", "{\"id\":null}",
-      "{\"id\":true}", "{\"id\":{}}", "{\"id\":[1]}",
-      "{\"id\":1,\"method\":5}", "{\"id\":1,\"src\":[]}",
-      "{\"id\":1,\"dst\":1}", "{\"id\":1,\"tag\":{}}",
+      "",
+      " ",
+      "{",
+      "}",
+      "nonsense",
+      "{\"id\":1,}",
+      "[1,2]",
+      "\"str\"",
+      "42",
+      "null",
+      "{\"id\":1} x",
+      "{\"id\":1}{\"id\":2}",
+      "{\"id\":null}",
+      "{\"id\":true}",
+      "{\"id\":{}}",
+      "{\"id\":[1]}",
+      "{\"id\":1,\"method\":5}",
+      "{\"id\":1,\"src\":[]}",
+      "{\"id\":1,\"dst\":1}",
+      "{\"id\":1,\"tag\":{}}",
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     struct moss_rpc_frame f;
@@ -89,8 +105,7 @@ static void test_parse_invalid(void) {
     MT_CHECK(f.root == NULL && f.id == NULL);
   }
   struct moss_rpc_frame f;
-  MT_CHECK_EQ(moss_rpc_frame_parse("{\"id\":1}\0", 9, 100, &f),
-              MOSS_ERR_PARSE);
+  MT_CHECK_EQ(moss_rpc_frame_parse("{\"id\":1}\0", 9, 100, &f), MOSS_ERR_PARSE);
   MT_CHECK_EQ(moss_rpc_frame_parse("{\"method\":\"a\0b\"}", 16, 100, &f),
               MOSS_ERR_PARSE);
   /* Trailing whitespace and a missing id are fine. */
@@ -116,8 +131,9 @@ static void test_params_args(void) {
   MT_CHECK(cJSON_GetObjectItem(f.params, "a") != NULL);
   MT_CHECK(!f.params_and_args);
   moss_rpc_frame_free(&f);
-  MT_REQUIRE(parse_c("{\"method\":\"X\",\"args\":{\"a\":1},\"params\":{\"b\":2}}",
-                     &f) == MOSS_OK);
+  MT_REQUIRE(
+      parse_c("{\"method\":\"X\",\"args\":{\"a\":1},\"params\":{\"b\":2}}",
+              &f) == MOSS_OK);
   MT_CHECK(cJSON_GetObjectItem(f.params, "b") != NULL);
   MT_CHECK(f.params_and_args);
   moss_rpc_frame_free(&f);
@@ -137,26 +153,31 @@ static void test_parse_response_frame(void) {
 static void test_reply_serialize(void) {
   cJSON *res = cJSON_CreateObject();
   cJSON_AddStringToObject(res, "channel_info", "");
-  struct moss_rpc_reply r = {.id = "1", .src = "esp32_0031BC", .dst = "mos",
-                             .result = res};
+  struct moss_rpc_reply r = {
+      .id = "1", .src = "esp32_0031BC", .dst = "mos", .result = res};
   char *s;
   size_t n;
   MT_REQUIRE(moss_rpc_reply_serialize(&r, &s, &n) == MOSS_OK);
-  MT_CHECK_STR(s, "{\"id\":1,\"src\":\"esp32_0031BC\",\"dst\":\"mos\","
-                  "\"result\":{\"channel_info\":\"\"}}");
+  MT_CHECK_STR(s,
+               "{\"id\":1,\"src\":\"esp32_0031BC\",\"dst\":\"mos\","
+               "\"result\":{\"channel_info\":\"\"}}");
   MT_CHECK_EQ(n, strlen(s));
   moss_free(s);
   cJSON_Delete(res);
 
-  struct moss_rpc_reply e = {.id = "\"x\"", .src = "d", .tag = "T",
-                             .is_error = true, .code = 404,
+  struct moss_rpc_reply e = {.id = "\"x\"",
+                             .src = "d",
+                             .tag = "T",
+                             .is_error = true,
+                             .code = 404,
                              .message = "No handler for Foo.Bar"};
   MT_REQUIRE(moss_rpc_reply_serialize(&e, &s, &n) == MOSS_OK);
-  MT_CHECK_STR(s, "{\"id\":\"x\",\"src\":\"d\",\"tag\":\"T\",\"error\":"
-                  "{\"code\":404,\"message\":\"No handler for Foo.Bar\"}}");
+  MT_CHECK_STR(s,
+               "{\"id\":\"x\",\"src\":\"d\",\"tag\":\"T\",\"error\":"
+               "{\"code\":404,\"message\":\"No handler for Foo.Bar\"}}");
   moss_free(s);
-  struct moss_rpc_reply z = {.id = "2", .src = "d", .dst = "",
-                             .is_error = true, .code = 0};
+  struct moss_rpc_reply z = {
+      .id = "2", .src = "d", .dst = "", .is_error = true, .code = 0};
   MT_REQUIRE(moss_rpc_reply_serialize(&z, &s, &n) == MOSS_OK);
   MT_CHECK_STR(s, "{\"id\":2,\"src\":\"d\",\"error\":{\"code\":0}}");
   moss_free(s);
@@ -169,8 +190,9 @@ static void test_reply_serialize(void) {
 }
 
 static void test_parse_oom(void) {
-  const char *s = "{\"id\":1,\"src\":\"mos\",\"method\":\"A.B\","
-                  "\"params\":{\"a\":[1,2,3],\"b\":\"ccc\"}}";
+  const char *s =
+      "{\"id\":1,\"src\":\"mos\",\"method\":\"A.B\","
+      "\"params\":{\"a\":[1,2,3],\"b\":\"ccc\"}}";
   int ok = 0;
   for (size_t k = 1; k < 40; k++) {
     struct moss_rpc_frame f;
@@ -178,7 +200,8 @@ static void test_parse_oom(void) {
     int ret = parse_c(s, &f);
     moss_alloc_fail_after(0);
     MT_CHECK(ret == MOSS_OK || ret == MOSS_ERR_NOMEM);
-    if (ret == MOSS_OK) ok++;
+    if (ret == MOSS_OK)
+      ok++;
     moss_rpc_frame_free(&f);
   }
   MT_CHECK(ok > 0);

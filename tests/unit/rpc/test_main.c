@@ -11,9 +11,9 @@ int log_n;
 
 static void sink(void *arg, enum moss_log_level lvl, const char *module,
                  const char *msg) {
-  (void) arg;
-  (void) lvl;
-  (void) module;
+  (void)arg;
+  (void)lvl;
+  (void)module;
   if (log_n < LOG_LINES) {
     snprintf(log_lines[log_n++], sizeof(log_lines[0]), "%s", msg);
   }
@@ -34,14 +34,16 @@ void log_capture_stop(void) {
 
 bool log_has(const char *s) {
   for (int i = 0; i < log_n; i++) {
-    if (strcmp(log_lines[i], s) == 0) return true;
+    if (strcmp(log_lines[i], s) == 0)
+      return true;
   }
   return false;
 }
 
 bool log_has_prefix(const char *prefix) {
   for (int i = 0; i < log_n; i++) {
-    if (strncmp(log_lines[i], prefix, strlen(prefix)) == 0) return true;
+    if (strncmp(log_lines[i], prefix, strlen(prefix)) == 0)
+      return true;
   }
   return false;
 }
@@ -59,7 +61,7 @@ static int fk_send(struct moss_rpc_channel *ch, struct moss_str frame) {
 }
 
 static const char *fk_type(struct moss_rpc_channel *ch) {
-  return ((struct fake_ch *) moss_rpc_channel_ctx(ch))->type;
+  return ((struct fake_ch *)moss_rpc_channel_ctx(ch))->type;
 }
 
 static void fk_info(struct moss_rpc_channel *ch, char *buf, size_t size) {
@@ -68,13 +70,14 @@ static void fk_info(struct moss_rpc_channel *ch, char *buf, size_t size) {
 }
 
 static bool fk_persistent(struct moss_rpc_channel *ch) {
-  return !((struct fake_ch *) moss_rpc_channel_ctx(ch))->non_persistent;
+  return !((struct fake_ch *)moss_rpc_channel_ctx(ch))->non_persistent;
 }
 
 static void fk_close(struct moss_rpc_channel *ch) {
   struct fake_ch *f = moss_rpc_channel_ctx(ch);
   f->close_requests++;
-  if (f->defer_close) return;
+  if (f->defer_close)
+    return;
   f->closed = true;
   moss_rpc_channel_closed(ch);
 }

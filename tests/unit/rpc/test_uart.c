@@ -20,21 +20,29 @@ static void ev_add(struct evlog *l, const struct moss_rpc_uart_ev *ev) {
   char tmp[700];
   switch (ev->type) {
     case MOSS_RPC_UART_EV_FRAME:
-      snprintf(tmp, sizeof(tmp), "F%.*s|%.*s|%d;", (int) ev->json.len,
-               ev->json.buf, (int) ev->meta.len, ev->meta.buf, ev->has_crc);
+      snprintf(tmp, sizeof(tmp), "F%.*s|%.*s|%d;", (int)ev->json.len,
+               ev->json.buf, (int)ev->meta.len, ev->meta.buf, ev->has_crc);
       break;
-    case MOSS_RPC_UART_EV_EOF: snprintf(tmp, sizeof(tmp), "E;"); break;
-    case MOSS_RPC_UART_EV_EMPTY: snprintf(tmp, sizeof(tmp), "B;"); break;
+    case MOSS_RPC_UART_EV_EOF:
+      snprintf(tmp, sizeof(tmp), "E;");
+      break;
+    case MOSS_RPC_UART_EV_EMPTY:
+      snprintf(tmp, sizeof(tmp), "B;");
+      break;
     case MOSS_RPC_UART_EV_CORRUPT:
-      snprintf(tmp, sizeof(tmp), "C%.*s|%08x|%08x;", (int) ev->json.len,
-               ev->json.buf, (unsigned) ev->crc_expected,
-               (unsigned) ev->crc_computed);
+      snprintf(tmp, sizeof(tmp), "C%.*s|%08x|%08x;", (int)ev->json.len,
+               ev->json.buf, (unsigned)ev->crc_expected,
+               (unsigned)ev->crc_computed);
       break;
-    case MOSS_RPC_UART_EV_TOO_BIG: snprintf(tmp, sizeof(tmp), "T;"); break;
+    case MOSS_RPC_UART_EV_TOO_BIG:
+      snprintf(tmp, sizeof(tmp), "T;");
+      break;
     case MOSS_RPC_UART_EV_NOISE:
-      snprintf(tmp, sizeof(tmp), "N%.*s;", (int) ev->json.len, ev->json.buf);
+      snprintf(tmp, sizeof(tmp), "N%.*s;", (int)ev->json.len, ev->json.buf);
       break;
-    default: tmp[0] = '\0'; break;
+    default:
+      tmp[0] = '\0';
+      break;
   }
   size_t k = strlen(tmp);
   if (l->n + k < sizeof(l->s)) {
@@ -51,19 +59,20 @@ static void decode(struct moss_rpc_uart_dec *d, const char *in, size_t len,
   size_t off = 0;
   while (off < len) {
     size_t n = off == 0 ? first : chunk;
-    if (n > len - off) n = len - off;
+    if (n > len - off)
+      n = len - off;
     const char *p = in + off;
     size_t left = n;
     while (left > 0) {
       struct moss_rpc_uart_ev ev;
       int r = moss_rpc_uart_dec_feed(d, p, left, &ev);
-      if (r <= 0 || (size_t) r > left) {
+      if (r <= 0 || (size_t)r > left) {
         mt_fail(__FILE__, __LINE__, "feed returned %d", r);
         return;
       }
       ev_add(l, &ev);
       p += r;
-      left -= (size_t) r;
+      left -= (size_t)r;
     }
     off += n;
   }
@@ -77,7 +86,8 @@ static void test_crc_vectors(void) {
       {"{\"method\":\"Sys.GetInfo\"}", 0x010a4ff9},
       {"{\"id\":1,\"method\":\"RPC.Ping\"}", 0x2a95c795},
       {"{\"id\":1,\"src\":\"esp32_0031BC\",\"dst\":\"mos\",\"result\":"
-       "{\"channel_info\":\"\"}}", 0xcb307c52},
+       "{\"channel_info\":\"\"}}",
+       0xcb307c52},
   };
   for (size_t i = 0; i < 3; i++) {
     MT_CHECK_EQ(moss_crc32(0, v[i].json, strlen(v[i].json)), v[i].crc);
@@ -85,12 +95,12 @@ static void test_crc_vectors(void) {
 }
 
 static const char mos_stream[] =
-    "\"\"\"\x04\"\"\"\n\n"                                   /* handshake */
+    "\"\"\"\x04\"\"\"\n\n"                                       /* handshake */
     "\n\"\"\"{\"id\":1,\"method\":\"RPC.Ping\"}2a95c795\"\"\"\n" /* mos */
-    "I (123) boot: log line\n"                                /* noise */
-    "xx{\"method\":\"Sys.GetInfo\"}010A4FF9,foo,bar\n"        /* upper hex */
-    "{\"method\":\"Sys.GetInfo\"}010a4ff8\n"                  /* bad CRC */
-    "{\"id\":2}  \r\n";                                       /* no CRC */
+    "I (123) boot: log line\n"                                   /* noise */
+    "xx{\"method\":\"Sys.GetInfo\"}010A4FF9,foo,bar\n"           /* upper hex */
+    "{\"method\":\"Sys.GetInfo\"}010a4ff8\n"                     /* bad CRC */
+    "{\"id\":2}  \r\n";                                          /* no CRC */
 
 static const char mos_events[] =
     "E;B;B;B;F{\"id\":1,\"method\":\"RPC.Ping\"}|2a95c795|1;B;"
@@ -139,8 +149,9 @@ static void test_decode_modes(void) {
   /* Metadata that is not a CRC: the line is damaged, dropped. */
   const char *junk = "{\"id\":1} trailing words\n{\"id\":1}12345678x\n";
   decode(&d, junk, strlen(junk), 100, 100, &l);
-  MT_CHECK_STR(l.s, "C{\"id\":1}|00000000|445df8c5;"
-                    "C{\"id\":1}|00000000|445df8c5;");
+  MT_CHECK_STR(l.s,
+               "C{\"id\":1}|00000000|445df8c5;"
+               "C{\"id\":1}|00000000|445df8c5;");
   MT_CHECK(!d.crc_mode);
   /* Only-meta-fields are fine; a frame with no '}' goes to the parser. */
   const char *f2 = "{\"id\":1},x\n{\"id\":\n";
@@ -190,14 +201,15 @@ static void test_decode_high_bytes(void) {
 }
 
 static void test_encode(void) {
-  const char *js = "{\"id\":1,\"src\":\"esp32_0031BC\",\"dst\":\"mos\","
-                   "\"result\":{\"channel_info\":\"\"}}";
+  const char *js =
+      "{\"id\":1,\"src\":\"esp32_0031BC\",\"dst\":\"mos\","
+      "\"result\":{\"channel_info\":\"\"}}";
   char out[200];
   int n = moss_rpc_uart_encode(true, true, moss_str_c(js), out, sizeof(out));
   char want[200];
   snprintf(want, sizeof(want), "\n\"\"\"%scb307c52\"\"\"\n", js);
-  MT_REQUIRE(n == (int) strlen(want));
-  MT_CHECK_MEM(out, want, (size_t) n);
+  MT_REQUIRE(n == (int)strlen(want));
+  MT_CHECK_MEM(out, want, (size_t)n);
   n = moss_rpc_uart_encode(false, false, moss_str_c("{}"), out, sizeof(out));
   MT_REQUIRE(n == 4);
   MT_CHECK_MEM(out, "\n{}\n", 4);
@@ -212,7 +224,7 @@ static void test_encode(void) {
   moss_rpc_uart_dec_init(&d, buf, sizeof(buf));
   n = moss_rpc_uart_encode(true, true, moss_str_c("{\"a\":\"\\\"\"}"), out,
                            sizeof(out));
-  decode(&d, out, (size_t) n, 1, 1, &l);
+  decode(&d, out, (size_t)n, 1, 1, &l);
   MT_CHECK_STR(l.s, "B;F{\"a\":\"\\\"\"}|28b30536|1;B;");
 }
 
@@ -242,8 +254,9 @@ static void test_uart_channel(void) {
   log_capture_start();
   const char *l1 = "{\"id\":1,\"src\":\"mos\",\"method\":\"RPC.Ping\"}\n";
   moss_rpc_uart_input(u, l1, strlen(l1));
-  MT_CHECK_STR(w.s, "\n{\"id\":1,\"src\":\"esp32_0031BC\",\"dst\":\"mos\","
-                    "\"result\":{\"channel_info\":\"\"}}\n");
+  MT_CHECK_STR(w.s,
+               "\n{\"id\":1,\"src\":\"esp32_0031BC\",\"dst\":\"mos\","
+               "\"result\":{\"channel_info\":\"\"}}\n");
   MT_CHECK(log_has("Called 'RPC.Ping' via 'UART', ACL: '*'"));
   /* mos: handshake, then a CRC'd compat frame. */
   w.n = 0;
@@ -252,26 +265,29 @@ static void test_uart_channel(void) {
   MT_CHECK_STR(w.s, "\"\"\"\x04\"\"\"\n\n");
   w.n = 0;
   w.s[0] = '\0';
-  const char *l2 = "\n\"\"\"{\"id\":1,\"src\":\"mos\",\"method\":\"RPC.Ping\"}"
-                   "b8e8ad1d\"\"\"";
+  const char *l2 =
+      "\n\"\"\"{\"id\":1,\"src\":\"mos\",\"method\":\"RPC.Ping\"}"
+      "b8e8ad1d\"\"\"";
   char l2b[200];
   /* Compute the CRC rather than trust a constant typed by hand. */
   const char *js = "{\"id\":1,\"src\":\"mos\",\"method\":\"RPC.Ping\"}";
   int n = moss_rpc_uart_encode(true, true, moss_str_c(js), l2b, sizeof(l2b));
-  (void) l2;
+  (void)l2;
   MT_REQUIRE(n > 0);
-  moss_rpc_uart_input(u, l2b, (size_t) n);
-  MT_CHECK_STR(w.s, "\n\n\"\"\"{\"id\":1,\"src\":\"esp32_0031BC\",\"dst\":"
-                    "\"mos\",\"result\":{\"channel_info\":\"\"}}cb307c52"
-                    "\"\"\"\n\n");
+  moss_rpc_uart_input(u, l2b, (size_t)n);
+  MT_CHECK_STR(w.s,
+               "\n\n\"\"\"{\"id\":1,\"src\":\"esp32_0031BC\",\"dst\":"
+               "\"mos\",\"result\":{\"channel_info\":\"\"}}cb307c52"
+               "\"\"\"\n\n");
   /* Corrupted frame: WARN, nothing sent. */
   w.n = 0;
   w.s[0] = '\0';
   const char *l3 = "{\"method\":\"Sys.GetInfo\"}010a4ff8\"\"\"";
   moss_rpc_uart_input(u, l3, strlen(l3));
   MT_CHECK_EQ(w.n, 0);
-  MT_CHECK(log_has("Corrupted frame (24): '{\"method\":\"Sys.GetInfo\"}' "
-                   "'010a4ff8' 010a4ff8 010a4ff9"));
+  MT_CHECK(
+      log_has("Corrupted frame (24): '{\"method\":\"Sys.GetInfo\"}' "
+              "'010a4ff8' 010a4ff8 010a4ff9"));
   /* Overlong. */
   size_t big = MOSS_RPC_UART_BUF_SIZE(MOSS_RPC_MAX_FRAME_SIZE_DEFAULT) + 10;
   char *b = moss_alloc(MOSS_SUB_APP, big);

@@ -15,6 +15,7 @@
 #include "moss/ev.h"
 #include "moss/log.h"
 #include "moss/tls.h"
+#include "tls_mbedtls.h"
 #include "tls_test.h"
 
 /* ---- an in-memory "filesystem" for CA stores -------------------------- */
@@ -58,7 +59,8 @@ static void mf_close(void *fh) {
 static const struct moss_tls_file_ops mf_ops = {mf_open, mf_read, mf_seek,
                                                 mf_size, mf_close};
 
-/* ---- log capture ------------------------------------------------------------- */
+/* ---- log capture
+ * ------------------------------------------------------------- */
 
 static char logbuf[8192];
 static void sink(void *arg, enum moss_log_level lvl, const char *module,
@@ -66,6 +68,13 @@ static void sink(void *arg, enum moss_log_level lvl, const char *module,
   (void)arg, (void)lvl, (void)module;
   size_t l = strlen(logbuf);
   snprintf(logbuf + l, sizeof(logbuf) - l, "%s\n", msg);
+}
+
+const char *tt_log(void) {
+  return logbuf;
+}
+void tt_log_clear(void) {
+  logbuf[0] = '\0';
 }
 
 static struct moss_tls_ca *ca_over(struct memfile *m, const char *name) {
@@ -89,8 +98,8 @@ static size_t subject_of(const char *pem, uint8_t *out, size_t cap) {
   mbedtls_x509_crt c;
   mbedtls_x509_crt_init(&c);
   size_t n = 0;
-  if (mbedtls_x509_crt_parse(&c, (const unsigned char *)pem,
-                             strlen(pem) + 1) == 0 &&
+  if (mbedtls_x509_crt_parse(&c, (const unsigned char *)pem, strlen(pem) + 1) ==
+          0 &&
       c.subject_raw.len <= cap) {
     memcpy(out, c.subject_raw.p, c.subject_raw.len);
     n = c.subject_raw.len;
@@ -182,7 +191,8 @@ static void test_ca_file_replaced(void) {
   moss_tls_ca_free(ca);
 }
 
-/* ---- loopback connections -------------------------------------------------------- */
+/* ---- loopback connections
+ * -------------------------------------------------------- */
 
 struct peer {
   char rx[32768];
@@ -287,8 +297,8 @@ static void setup(struct setup *s, uint16_t ver, const char *scafile,
                                      strlen(ckey), &bad, why,
                                      sizeof(why)) == MOSS_OK);
   char lwhy[64];
-  MT_REQUIRE(moss_tls_listen(s->sctx, s->ev, "127.0.0.1:0", NULL, &srv_h,
-                             NULL, &s->l, lwhy, sizeof(lwhy)) == MOSS_OK);
+  MT_REQUIRE(moss_tls_listen(s->sctx, s->ev, "127.0.0.1:0", NULL, &srv_h, NULL,
+                             &s->l, lwhy, sizeof(lwhy)) == MOSS_OK);
   snprintf(s->addr, sizeof(s->addr), "127.0.0.1:%u",
            (unsigned)moss_conn_local_port(s->l));
   logbuf[0] = '\0';
@@ -310,8 +320,8 @@ static void echo_case(uint16_t ver, const char *want_version) {
   to_send = "ping over tls";
   to_send_len = strlen(to_send);
   struct moss_conn *c;
-  MT_REQUIRE(moss_tls_connect(s.cctx, s.ev, s.addr, "127.0.0.1", NULL,
-                              &cli_h, NULL, &c) == MOSS_OK);
+  MT_REQUIRE(moss_tls_connect(s.cctx, s.ev, s.addr, "127.0.0.1", NULL, &cli_h,
+                              NULL, &c) == MOSS_OK);
   bool got = false;
   for (int i = 0; i < 400 && !got; i++) {
     moss_ev_run_once(s.ev, 5);
@@ -361,8 +371,8 @@ static void mem_case(uint16_t ver, size_t idle_max, uint32_t parked) {
   to_send = "hello";
   to_send_len = 5;
   struct moss_conn *c;
-  MT_REQUIRE(moss_tls_connect(s.cctx, s.ev, s.addr, "127.0.0.1", NULL,
-                              &cli_h, NULL, &c) == MOSS_OK);
+  MT_REQUIRE(moss_tls_connect(s.cctx, s.ev, s.addr, "127.0.0.1", NULL, &cli_h,
+                              NULL, &c) == MOSS_OK);
   for (int i = 0; i < 400 && cli_peer.rxn < 5; i++)
     moss_ev_run_once(s.ev, 5);
   MT_REQUIRE(cli_peer.rxn == 5);
@@ -430,8 +440,8 @@ static void test_echo_tls13(void) {
 static int attempt(struct setup *s, const char *name) {
   to_send = NULL;
   struct moss_conn *c;
-  if (moss_tls_connect(s->cctx, s->ev, s->addr, name, NULL, &cli_h, NULL,
-                       &c) != MOSS_OK) {
+  if (moss_tls_connect(s->cctx, s->ev, s->addr, name, NULL, &cli_h, NULL, &c) !=
+      MOSS_OK) {
     MT_CHECK(!"moss_tls_connect");
     return MOSS_ERR_INTERNAL;
   }
@@ -461,8 +471,9 @@ static void test_mutual_no_client_cert(void) {
     setup(&s, v, tt_ca_crt, tt_ca_crt, NULL, NULL, 0);
     attempt(&s, NULL);
     MT_CHECK(!srv_peer.accepted);
-    MT_CHECK(strstr(logbuf, "sent no client certificate (required by "
-                            "ca.crt)") != NULL);
+    MT_CHECK(strstr(logbuf,
+                    "sent no client certificate (required by "
+                    "ca.crt)") != NULL);
     if (strstr(logbuf, "sent no client") == NULL)
       printf("log: %s\n", logbuf);
     teardown(&s);
@@ -474,9 +485,10 @@ static void test_mutual_expired_cert(void) {
   setup(&s, 0x0303, tt_ca_crt, tt_ca_crt, tt_expired_crt, tt_cli_key, 0);
   attempt(&s, NULL);
   MT_CHECK(!srv_peer.accepted);
-  MT_CHECK(strstr(logbuf, "certificate verification failed: 'CN=howdy' "
-                          "(depth 0): certificate expired on 2020-02-01 "
-                          "00:00:00 UTC") != NULL);
+  MT_CHECK(strstr(logbuf,
+                  "certificate verification failed: 'CN=howdy' "
+                  "(depth 0): certificate expired on 2020-02-01 "
+                  "00:00:00 UTC") != NULL);
   if (strstr(logbuf, "expired on") == NULL)
     printf("log: %s\n", logbuf);
   teardown(&s);
@@ -488,10 +500,10 @@ static void test_mutual_unknown_ca(void) {
   setup(&s, 0x0304, tt_other_crt, tt_ca_crt, tt_cli_crt, tt_cli_key, 0);
   attempt(&s, NULL);
   MT_CHECK(!srv_peer.accepted);
-  MT_CHECK(strstr(logbuf, "certificate verification failed: 'CN=howdy, "
-                          "O=MyCompany, C=IE' (depth 0): issuer 'CN=Test "
-                          "CA, O=moss test, C=IE' not found in ca.crt") !=
-           NULL);
+  MT_CHECK(strstr(logbuf,
+                  "certificate verification failed: 'CN=howdy, "
+                  "O=MyCompany, C=IE' (depth 0): issuer 'CN=Test "
+                  "CA, O=moss test, C=IE' not found in ca.crt") != NULL);
   if (strstr(logbuf, "not found in") == NULL)
     printf("log: %s\n", logbuf);
   teardown(&s);
@@ -502,15 +514,17 @@ static void test_client_verifies_server(void) {
   setup(&s, 0, NULL, tt_other_crt, NULL, NULL, 0);
   MT_CHECK_EQ(attempt(&s, "127.0.0.1"), MOSS_ERR_AUTH);
   MT_CHECK(!cli_peer.connected);
-  MT_CHECK(strstr(logbuf, "certificate verification failed: 'CN=localhost, "
-                          "O=moss test' (depth 0): issuer 'CN=Test CA, "
-                          "O=moss test, C=IE' not found in ca.pem") != NULL);
+  MT_CHECK(strstr(logbuf,
+                  "certificate verification failed: 'CN=localhost, "
+                  "O=moss test' (depth 0): issuer 'CN=Test CA, "
+                  "O=moss test, C=IE' not found in ca.pem") != NULL);
   teardown(&s);
   setup(&s, 0, NULL, tt_ca_crt, NULL, NULL, 0);
   MT_CHECK_EQ(attempt(&s, "example.com"), MOSS_ERR_AUTH);
-  MT_CHECK(strstr(logbuf, "name 'example.com' does not match certificate "
-                          "(CN 'localhost', SAN IP:127.0.0.1, "
-                          "DNS:localhost)") != NULL);
+  MT_CHECK(strstr(logbuf,
+                  "name 'example.com' does not match certificate "
+                  "(CN 'localhost', SAN IP:127.0.0.1, "
+                  "DNS:localhost)") != NULL);
   if (strstr(logbuf, "does not match") == NULL)
     printf("log: %s\n", logbuf);
   teardown(&s);
@@ -521,8 +535,9 @@ static void test_client_without_ca_warns(void) {
   setup(&s, 0, NULL, NULL, NULL, NULL, 0);
   MT_CHECK_EQ(attempt(&s, "127.0.0.1"), 0);
   MT_CHECK(cli_peer.connected);
-  MT_CHECK(strstr(logbuf, "TLS: server certificate of 127.0.0.1 is not "
-                          "verified (no CA configured)") != NULL);
+  MT_CHECK(strstr(logbuf,
+                  "TLS: server certificate of 127.0.0.1 is not "
+                  "verified (no CA configured)") != NULL);
   teardown(&s);
 }
 
@@ -592,9 +607,9 @@ static void test_bad_cert_and_key(void) {
   MT_REQUIRE(moss_tls_ctx_new(&o, &ctx) == MOSS_OK);
   bool bad;
   char why[128];
-  MT_CHECK_EQ(moss_tls_ctx_use_cert(ctx, "nothing", 7, NULL, 0, &bad, why,
-                                    sizeof(why)),
-              MOSS_ERR_PARSE);
+  MT_CHECK_EQ(
+      moss_tls_ctx_use_cert(ctx, "nothing", 7, NULL, 0, &bad, why, sizeof(why)),
+      MOSS_ERR_PARSE);
   MT_CHECK(!bad);
   MT_CHECK_STR(why, "no certificate found");
   MT_CHECK(moss_tls_ctx_use_cert(ctx, tt_srv_crt, strlen(tt_srv_crt),
@@ -602,8 +617,9 @@ static void test_bad_cert_and_key(void) {
                                  sizeof(why)) != MOSS_OK);
   MT_CHECK(bad);
   MT_CHECK_STR(why, "key does not match the certificate");
-  const char enc[] = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n"
-                     "-----END ENCRYPTED PRIVATE KEY-----\n";
+  const char enc[] =
+      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n"
+      "-----END ENCRYPTED PRIVATE KEY-----\n";
   MT_CHECK(moss_tls_ctx_use_cert(ctx, tt_srv_crt, strlen(tt_srv_crt), enc,
                                  strlen(enc), &bad, why,
                                  sizeof(why)) != MOSS_OK);
@@ -611,8 +627,8 @@ static void test_bad_cert_and_key(void) {
   /* Key in the certificate file (ssl_key empty). */
   static char both[4096];
   snprintf(both, sizeof(both), "%s%s", tt_srv_crt, tt_srv_key);
-  MT_CHECK_EQ(moss_tls_ctx_use_cert(ctx, both, strlen(both), NULL, 0, &bad,
-                                    why, sizeof(why)),
+  MT_CHECK_EQ(moss_tls_ctx_use_cert(ctx, both, strlen(both), NULL, 0, &bad, why,
+                                    sizeof(why)),
               MOSS_OK);
   moss_tls_ctx_unref(ctx);
 }
@@ -643,6 +659,7 @@ int main(int argc, char **argv) {
   MT_RUN(test_garbage_on_tls_port);
   MT_RUN(test_truncated_client_hello);
   MT_RUN(test_stalled_handshake);
+  tt_creds_tests();
   int rc = mt_done();
   moss_tls_deinit();
   return rc;

@@ -1,4 +1,5 @@
-/* Unit tests of conn/: loopback TCP through the loop, both backends. */
+/* Unit tests of conn/: address parsing, loopback TCP through the loop on
+ * both backends. */
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,7 +10,8 @@
 #include "moss/err.h"
 #include "moss/ev.h"
 #include "moss/port.h"
-#include "test_ev.h"
+#include "moss/util.h"
+#include "conn_test.h"
 
 /* One side of a test connection: what its callbacks saw. */
 struct side {
@@ -566,6 +568,31 @@ static void test_listen_errors(void) {
   moss_ev_free(ev);
 }
 
+static void test_parse_addr(void) {
+  uint32_t ip;
+  uint16_t port;
+  MT_CHECK_EQ(moss_conn_parse_addr("127.0.0.1:8080", &ip, &port), MOSS_OK);
+  MT_CHECK(ip == 0x7f000001u && port == 8080);
+  MT_CHECK_EQ(moss_conn_parse_addr(":443", &ip, &port), MOSS_OK);
+  MT_CHECK(ip == 0 && port == 443);
+  MT_CHECK_EQ(moss_conn_parse_addr("0", &ip, &port), MOSS_OK);
+  MT_CHECK(ip == 0 && port == 0);
+  MT_CHECK_EQ(moss_conn_parse_addr("localhost:1", &ip, &port), MOSS_OK);
+  MT_CHECK(ip == 0x7f000001u);
+  const char *bad[] = {"",
+                       "1.2.3:80",
+                       "1.2.3.4:",
+                       "1.2.3.4:65536",
+                       "256.1.1.1:1",
+                       "1.2.3.4.5:1",
+                       "x:1",
+                       "80x",
+                       "1.2.3.4:-1",
+                       "999999"};
+  for (size_t i = 0; i < MOSS_ARRAY_SIZE(bad); i++)
+    MT_CHECK_EQ(moss_conn_parse_addr(bad[i], &ip, &port), MOSS_ERR_INVAL);
+}
+
 #define BOTH(fn)                          \
   static void fn##_epoll(void) {          \
     test_backend = MOSS_EV_BACKEND_EPOLL; \
@@ -588,6 +615,7 @@ BOTH(t_idle_timeout)
 BOTH(t_from_fd)
 
 void test_conn_all(void) {
+  MT_RUN(test_parse_addr);
   MT_RUN(t_echo_epoll);
   MT_RUN(t_echo_poll);
   MT_RUN(t_large_epoll);
