@@ -113,6 +113,14 @@ int moss_cfg_set_bool(struct moss_cfg *cfg, const char *path, bool v);
 int moss_cfg_set_int(struct moss_cfg *cfg, const char *path, int32_t v);
 int moss_cfg_set_double(struct moss_cfg *cfg, const char *path, double v);
 int moss_cfg_set_str(struct moss_cfg *cfg, const char *path, const char *v);
+/* Sets one "key=value" given as text (mossd --set): the value is parsed by
+ * the key's type (true/false, an int32 in C syntax, a double, a string;
+ * aliases resolve).  MOSS_ERR_INVAL with why (whylen bytes, one line
+ * starting with the key: "nope.key: no such config key", "x: invalid
+ * value \"big\"", "<kv>: expected key=value", "http: is an object"), or
+ * the setter's MOSS_ERR_NOMEM. */
+int moss_cfg_set_text(struct moss_cfg *cfg, const char *kv, char *why,
+                      size_t whylen);
 
 /* ---- conf_acl (§4) ------------------------------------------------------- */
 

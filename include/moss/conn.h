@@ -294,4 +294,13 @@ void moss_conn_layer_accepted(struct moss_conn *l, struct moss_conn *c);
 /* Restart the idle timer (the core does it for deliver and sent). */
 void moss_conn_layer_activity(struct moss_conn *c);
 
+/* Port maps (mossd --port-map, http.md §1.1). */
+/* Maps a device listen address through a port map: "443" with
+ * "443=8443" -> "0.0.0.0:8443"; "127.0.0.1:80" with "80=8000" ->
+ * "127.0.0.1:8000"; a map target with an address replaces the address.
+ * Unmapped addresses are normalised ("80" -> "0.0.0.0:80", ":443" ->
+ * "0.0.0.0:443").  Pure.  MOSS_ERR_INVAL for a bad address or map. */
+int moss_conn_map_addr(const char *map, const char *dev_addr, char *out,
+                       size_t outsz, bool *mapped);
+
 #endif

@@ -78,12 +78,4 @@ const char *moss_rt_http_addr(const struct moss_rt *rt);
 enum moss_rt_srv_state moss_rt_http_state(const struct moss_rt *rt,
                                           const char **error);
 
-/* Maps a device listen address through a port map: "443" with
- * "443=8443" -> "0.0.0.0:8443"; "127.0.0.1:80" with "80=8000" ->
- * "127.0.0.1:8000"; a map target with an address replaces the address.
- * Unmapped addresses are normalised ("80" -> "0.0.0.0:80", ":443" ->
- * "0.0.0.0:443").  Pure.  MOSS_ERR_INVAL for a bad address or map. */
-int moss_rt_map_addr(const char *map, const char *dev_addr, char *out,
-                     size_t outsz, bool *mapped);
-
 #endif

@@ -7,6 +7,10 @@
  * by comparing with the default pointer, which is why a value equal to the
  * default is stored as the literal again rather than as a copy.
  */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cfg_int.h"
@@ -339,4 +343,61 @@ void moss_cfg_path_join(char *dst, const char *prefix, const char *name) {
   size_t m = strnlen(name, CFG_PATH_MAX - 1 - n);
   memcpy(dst + n, name, m);
   dst[n + m] = '\0';
+}
+
+/* ---- text values (mossd --set) ------------------------------------------ */
+
+int moss_cfg_set_text(struct moss_cfg *cfg, const char *kv, char *why,
+                      size_t whylen) {
+  const char *eq = strchr(kv, '=');
+  char path[128];
+  if (eq == NULL || (size_t)(eq - kv) >= sizeof(path)) {
+    snprintf(why, whylen, "%s: expected key=value", kv);
+    return MOSS_ERR_INVAL;
+  }
+  memcpy(path, kv, (size_t)(eq - kv));
+  path[eq - kv] = '\0';
+  const char *v = eq + 1;
+  int idx = moss_cfg_find(path, strlen(path));
+  if (idx < 0) {
+    snprintf(why, whylen, "%s: no such config key", path);
+    return MOSS_ERR_INVAL;
+  }
+  const struct moss_cfg_desc *d = &moss_cfg_schema[idx];
+  if (d->alias_of >= 0)
+    d = &moss_cfg_schema[d->alias_of];
+  char *end = NULL;
+  int rc;
+  switch (d->type) {
+    case MOSS_CFG_T_BOOL:
+      if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+        goto bad;
+      rc = moss_cfg_set_bool(cfg, d->path, strcmp(v, "true") == 0);
+      break;
+    case MOSS_CFG_T_INT: {
+      errno = 0;
+      long n = strtol(v, &end, 0);
+      if (*v == '\0' || *end != '\0' || errno || n < INT32_MIN || n > INT32_MAX)
+        goto bad;
+      rc = moss_cfg_set_int(cfg, d->path, (int32_t)n);
+      break;
+    }
+    case MOSS_CFG_T_DOUBLE: {
+      double x = strtod(v, &end);
+      if (*v == '\0' || *end != '\0')
+        goto bad;
+      rc = moss_cfg_set_double(cfg, d->path, x);
+      break;
+    }
+    case MOSS_CFG_T_STR:
+      rc = moss_cfg_set_str(cfg, d->path, v);
+      break;
+    default:
+      snprintf(why, whylen, "%s: is an object", path);
+      return MOSS_ERR_INVAL;
+  }
+  return rc;
+bad:
+  snprintf(why, whylen, "%s: invalid value \"%s\"", path, v);
+  return MOSS_ERR_INVAL;
 }

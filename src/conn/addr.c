@@ -1,4 +1,6 @@
 /* Address strings: "ip:port", ":port", "port".  Pure, no I/O. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "moss/conn.h"
@@ -65,4 +67,49 @@ int moss_conn_parse_addr(const char *addr, uint32_t *ip, uint16_t *port) {
     return MOSS_ERR_INVAL;
   *port = (uint16_t)pv;
   return MOSS_OK;
+}
+
+int moss_conn_map_addr(const char *map, const char *dev_addr, char *out,
+                       size_t outsz, bool *mapped) {
+  uint32_t ip;
+  uint16_t port;
+  *mapped = false;
+  if (moss_conn_parse_addr(dev_addr, &ip, &port) != MOSS_OK)
+    return MOSS_ERR_INVAL;
+  const char *p = map != NULL ? map : "";
+  while (*p != '\0') {
+    const char *comma = strchr(p, ',');
+    size_t n = comma ? (size_t)(comma - p) : strlen(p);
+    char item[96];
+    if (n >= sizeof(item))
+      return MOSS_ERR_INVAL;
+    memcpy(item, p, n);
+    item[n] = '\0';
+    char *eq = strchr(item, '=');
+    char *end;
+    if (eq == NULL)
+      return MOSS_ERR_INVAL;
+    *eq = '\0';
+    long from = strtol(item, &end, 10);
+    if (*end != '\0' || from <= 0 || from > 65535)
+      return MOSS_ERR_INVAL;
+    if (from == port) {
+      uint32_t tip;
+      uint16_t tport;
+      if (moss_conn_parse_addr(eq + 1, &tip, &tport) != MOSS_OK)
+        return MOSS_ERR_INVAL;
+      if (strchr(eq + 1, ':') != NULL && eq[1] != ':')
+        ip = tip;
+      port = tport;
+      *mapped = true;
+      break;
+    }
+    p += n;
+    if (*p == ',')
+      p++;
+  }
+  int w = snprintf(out, outsz, "%u.%u.%u.%u:%u", (unsigned)(ip >> 24),
+                   (unsigned)(ip >> 16) & 255, (unsigned)(ip >> 8) & 255,
+                   (unsigned)ip & 255, (unsigned)port);
+  return w > 0 && (size_t)w < outsz ? MOSS_OK : MOSS_ERR_TOOBIG;
 }

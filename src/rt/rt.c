@@ -6,7 +6,6 @@
  * it needs as a small struct (moss/rpc_svc.h, moss/rpc_authz.h,
  * moss/rpc_http.h, moss/http_files.h).  See moss/rt.h.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,117 +53,19 @@ static int cfs_rename(void *ctx, const char *src, const char *dst) {
 
 /* ---- --set overrides ----------------------------------------------------- */
 
-static int apply_one_override(struct moss_cfg *cfg, const char *kv) {
-  const char *eq = strchr(kv, '=');
-  char path[128];
-  if (eq == NULL || (size_t)(eq - kv) >= sizeof(path)) {
-    MOSS_LOG_E(TAG, "--set %s: expected key=value", kv);
-    return MOSS_ERR_INVAL;
-  }
-  memcpy(path, kv, (size_t)(eq - kv));
-  path[eq - kv] = '\0';
-  const char *v = eq + 1;
-  int idx = moss_cfg_find(path, strlen(path));
-  if (idx < 0) {
-    MOSS_LOG_E(TAG, "--set %s: no such config key", path);
-    return MOSS_ERR_INVAL;
-  }
-  const struct moss_cfg_desc *d = &moss_cfg_schema[idx];
-  if (d->alias_of >= 0)
-    d = &moss_cfg_schema[d->alias_of];
-  char *end = NULL;
-  int rc;
-  switch (d->type) {
-    case MOSS_CFG_T_BOOL:
-      if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
-        goto bad;
-      rc = moss_cfg_set_bool(cfg, d->path, strcmp(v, "true") == 0);
-      break;
-    case MOSS_CFG_T_INT: {
-      errno = 0;
-      long n = strtol(v, &end, 0);
-      if (*v == '\0' || *end != '\0' || errno || n < INT32_MIN || n > INT32_MAX)
-        goto bad;
-      rc = moss_cfg_set_int(cfg, d->path, (int32_t)n);
-      break;
-    }
-    case MOSS_CFG_T_DOUBLE: {
-      double x = strtod(v, &end);
-      if (*v == '\0' || *end != '\0')
-        goto bad;
-      rc = moss_cfg_set_double(cfg, d->path, x);
-      break;
-    }
-    case MOSS_CFG_T_STR:
-      rc = moss_cfg_set_str(cfg, d->path, v);
-      break;
-    default:
-      MOSS_LOG_E(TAG, "--set %s: is an object", path);
-      return MOSS_ERR_INVAL;
-  }
-  return rc;
-bad:
-  MOSS_LOG_E(TAG, "--set %s: invalid value \"%s\"", path, v);
-  return MOSS_ERR_INVAL;
-}
-
 int moss_rt_apply_overrides(struct moss_rt *rt) {
   int rc = moss_cfg_copy(&rt->running, &rt->persist);
   if (rc != MOSS_OK)
     return rc;
   for (size_t i = 0; i < rt->opts.nsets; i++) {
-    rc = apply_one_override(&rt->running, rt->opts.sets[i]);
-    if (rc != MOSS_OK)
+    char why[192];
+    rc = moss_cfg_set_text(&rt->running, rt->opts.sets[i], why, sizeof(why));
+    if (rc != MOSS_OK) {
+      MOSS_LOG_E(TAG, "--set %s", why);
       return rc;
+    }
   }
   return MOSS_OK;
-}
-
-/* ---- port map ------------------------------------------------------------ */
-
-int moss_rt_map_addr(const char *map, const char *dev_addr, char *out,
-                     size_t outsz, bool *mapped) {
-  uint32_t ip;
-  uint16_t port;
-  *mapped = false;
-  if (moss_conn_parse_addr(dev_addr, &ip, &port) != MOSS_OK)
-    return MOSS_ERR_INVAL;
-  const char *p = map != NULL ? map : "";
-  while (*p != '\0') {
-    const char *comma = strchr(p, ',');
-    size_t n = comma ? (size_t)(comma - p) : strlen(p);
-    char item[96];
-    if (n >= sizeof(item))
-      return MOSS_ERR_INVAL;
-    memcpy(item, p, n);
-    item[n] = '\0';
-    char *eq = strchr(item, '=');
-    char *end;
-    if (eq == NULL)
-      return MOSS_ERR_INVAL;
-    *eq = '\0';
-    long from = strtol(item, &end, 10);
-    if (*end != '\0' || from <= 0 || from > 65535)
-      return MOSS_ERR_INVAL;
-    if (from == port) {
-      uint32_t tip;
-      uint16_t tport;
-      if (moss_conn_parse_addr(eq + 1, &tip, &tport) != MOSS_OK)
-        return MOSS_ERR_INVAL;
-      if (strchr(eq + 1, ':') != NULL && eq[1] != ':')
-        ip = tip;
-      port = tport;
-      *mapped = true;
-      break;
-    }
-    p += n;
-    if (*p == ',')
-      p++;
-  }
-  int w = snprintf(out, outsz, "%u.%u.%u.%u:%u", (unsigned)(ip >> 24),
-                   (unsigned)(ip >> 16) & 255, (unsigned)(ip >> 8) & 255,
-                   (unsigned)ip & 255, (unsigned)port);
-  return w > 0 && (size_t)w < outsz ? MOSS_OK : MOSS_ERR_TOOBIG;
 }
 
 #if MOSS_ENABLE_RPC

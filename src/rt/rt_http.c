@@ -71,7 +71,7 @@ int moss_rt_http_start(struct moss_rt *rt) {
   const char *shown = la[0] == ':' ? la + 1 : la;
   bool mapped = false;
   char host[64];
-  if (moss_rt_map_addr(rt->opts.port_map, la, host, sizeof(host), &mapped) !=
+  if (moss_conn_map_addr(rt->opts.port_map, la, host, sizeof(host), &mapped) !=
       MOSS_OK) {
     MOSS_LOG_E(TAG, "Error binding to [%s]: invalid address", shown);
     uint32_t ip;

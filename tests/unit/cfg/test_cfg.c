@@ -69,6 +69,41 @@ static bool str_eq(const char *a, const char *b) {
 
 /* ---- defaults ---------------------------------------------------------- */
 
+/* mossd --set: text parsed by the key's type; errors name the key. */
+static void test_set_text(void) {
+  struct moss_cfg c;
+  char why[192];
+  moss_cfg_init(&c);
+  MT_CHECK_EQ(
+      moss_cfg_set_text(&c, "rpc.max_frame_size=0x2000", why, sizeof(why)),
+      MOSS_OK);
+  MT_CHECK_EQ(c.rpc.max_frame_size, 8192);
+  MT_CHECK_EQ(moss_cfg_set_text(&c, "http.enable=false", why, sizeof(why)),
+              MOSS_OK);
+  MT_CHECK(!c.http.enable);
+  MT_CHECK_EQ(moss_cfg_set_text(&c, "rpc.auth_domain=a=b", why, sizeof(why)),
+              MOSS_OK);
+  MT_CHECK_STR(c.rpc.auth_domain, "a=b");
+  MT_CHECK_EQ(moss_cfg_set_text(&c, "nope.key=1", why, sizeof(why)),
+              MOSS_ERR_INVAL);
+  MT_CHECK_STR(why, "nope.key: no such config key");
+  MT_CHECK_EQ(moss_cfg_set_text(&c, "rpc.max_frame_size=big", why, sizeof(why)),
+              MOSS_ERR_INVAL);
+  MT_CHECK_STR(why, "rpc.max_frame_size: invalid value \"big\"");
+  MT_CHECK_EQ(
+      moss_cfg_set_text(&c, "rpc.max_frame_size=99999999999", why, sizeof(why)),
+      MOSS_ERR_INVAL);
+  MT_CHECK_EQ(moss_cfg_set_text(&c, "http.enable=yes", why, sizeof(why)),
+              MOSS_ERR_INVAL);
+  MT_CHECK_EQ(moss_cfg_set_text(&c, "http.enable", why, sizeof(why)),
+              MOSS_ERR_INVAL);
+  MT_CHECK_STR(why, "http.enable: expected key=value");
+  MT_CHECK_EQ(moss_cfg_set_text(&c, "http=1", why, sizeof(why)),
+              MOSS_ERR_INVAL);
+  MT_CHECK_STR(why, "http: is an object");
+  moss_cfg_free(&c);
+}
+
 static void test_defaults_match_spec(void) {
   struct moss_cfg c;
   moss_cfg_init(&c);
@@ -794,6 +829,7 @@ static void test_nomem_everywhere(void) {
 int main(int argc, char **argv) {
   mt_init(argc, argv);
   MT_RUN(test_defaults_match_spec);
+  MT_RUN(test_set_text);
   MT_RUN(test_typed_access);
   MT_RUN(test_get_subtree_and_scalar);
   MT_RUN(test_get_level);

@@ -568,6 +568,42 @@ static void test_listen_errors(void) {
   moss_ev_free(ev);
 }
 
+/* ---- the port map (pure) ------------------------------------------------- */
+
+static void check_map(const char *map, const char *addr, const char *want,
+                      bool want_mapped) {
+  char out[64];
+  bool mapped = !want_mapped;
+  MT_CHECK_EQ(moss_conn_map_addr(map, addr, out, sizeof(out), &mapped),
+              MOSS_OK);
+  MT_CHECK_STR(out, want);
+  MT_CHECK_EQ(mapped, want_mapped);
+}
+
+static void test_map_addr(void) {
+  check_map("443=8443", "443", "0.0.0.0:8443", true);
+  check_map("80=8000,443=8443", "127.0.0.1:80", "127.0.0.1:8000", true);
+  check_map("80=8000,443=8443", ":443", "0.0.0.0:8443", true);
+  /* A target with an address replaces the address too. */
+  check_map("80=127.0.0.1:8000", "80", "127.0.0.1:8000", true);
+  /* Unmapped: normalised only. */
+  check_map(NULL, "80", "0.0.0.0:80", false);
+  check_map("", ":443", "0.0.0.0:443", false);
+  check_map("81=8001", "10.1.2.3:80", "10.1.2.3:80", false);
+  char out[64], tiny[8];
+  bool mapped;
+  MT_CHECK_EQ(moss_conn_map_addr("80", "80", out, sizeof(out), &mapped),
+              MOSS_ERR_INVAL);
+  MT_CHECK_EQ(moss_conn_map_addr("x=8000", "80", out, sizeof(out), &mapped),
+              MOSS_ERR_INVAL);
+  MT_CHECK_EQ(moss_conn_map_addr("70000=1", "80", out, sizeof(out), &mapped),
+              MOSS_ERR_INVAL);
+  MT_CHECK_EQ(moss_conn_map_addr(NULL, "nope", out, sizeof(out), &mapped),
+              MOSS_ERR_INVAL);
+  MT_CHECK_EQ(moss_conn_map_addr(NULL, "80", tiny, sizeof(tiny), &mapped),
+              MOSS_ERR_TOOBIG);
+}
+
 static void test_parse_addr(void) {
   uint32_t ip;
   uint16_t port;
@@ -616,6 +652,7 @@ BOTH(t_from_fd)
 
 void test_conn_all(void) {
   MT_RUN(test_parse_addr);
+  MT_RUN(test_map_addr);
   MT_RUN(t_echo_epoll);
   MT_RUN(t_echo_poll);
   MT_RUN(t_large_epoll);

@@ -16,41 +16,6 @@
 #include "moss/log.h"
 #include "moss/rt.h"
 
-/* ---- the port map (pure) ------------------------------------------------- */
-
-static void check_map(const char *map, const char *addr, const char *want,
-                      bool want_mapped) {
-  char out[64];
-  bool mapped = !want_mapped;
-  MT_CHECK_EQ(moss_rt_map_addr(map, addr, out, sizeof(out), &mapped), MOSS_OK);
-  MT_CHECK_STR(out, want);
-  MT_CHECK_EQ(mapped, want_mapped);
-}
-
-static void test_map_addr(void) {
-  check_map("443=8443", "443", "0.0.0.0:8443", true);
-  check_map("80=8000,443=8443", "127.0.0.1:80", "127.0.0.1:8000", true);
-  check_map("80=8000,443=8443", ":443", "0.0.0.0:8443", true);
-  /* A target with an address replaces the address too. */
-  check_map("80=127.0.0.1:8000", "80", "127.0.0.1:8000", true);
-  /* Unmapped: normalised only. */
-  check_map(NULL, "80", "0.0.0.0:80", false);
-  check_map("", ":443", "0.0.0.0:443", false);
-  check_map("81=8001", "10.1.2.3:80", "10.1.2.3:80", false);
-  char out[64], tiny[8];
-  bool mapped;
-  MT_CHECK_EQ(moss_rt_map_addr("80", "80", out, sizeof(out), &mapped),
-              MOSS_ERR_INVAL);
-  MT_CHECK_EQ(moss_rt_map_addr("x=8000", "80", out, sizeof(out), &mapped),
-              MOSS_ERR_INVAL);
-  MT_CHECK_EQ(moss_rt_map_addr("70000=1", "80", out, sizeof(out), &mapped),
-              MOSS_ERR_INVAL);
-  MT_CHECK_EQ(moss_rt_map_addr(NULL, "nope", out, sizeof(out), &mapped),
-              MOSS_ERR_INVAL);
-  MT_CHECK_EQ(moss_rt_map_addr(NULL, "80", tiny, sizeof(tiny), &mapped),
-              MOSS_ERR_TOOBIG);
-}
-
 /* ---- a device ------------------------------------------------------------ */
 
 #define LINES 32
@@ -318,7 +283,6 @@ static void test_reboot(void) {
 
 int main(int argc, char **argv) {
   mt_init(argc, argv);
-  MT_RUN(test_map_addr);
   MT_RUN(test_services_from_config);
   MT_RUN(test_overrides);
   MT_RUN(test_servers_reported);
